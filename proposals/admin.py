@@ -1,0 +1,487 @@
+"""The staff's main tool. One ModelAdmin per model.
+
+Status changes made here go through ``proposals.services`` like everywhere
+else; quotes are verified by ``Evidence.clean``, so a bad quote or offset is
+a form error, never a 500. Every changelist loads its relations up front, so
+no list does a query per row.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count
+from simple_history.admin import SimpleHistoryAdmin
+
+from . import services
+from .models import (
+    STATUS_EXPLANATIONS,
+    Actor,
+    DatePrecision,
+    Evidence,
+    Proponent,
+    Proposal,
+    ProposalRelation,
+    Source,
+    Status,
+    StatusEvent,
+    Topic,
+    Venue,
+)
+
+# --------------------------------------------------------------------------
+# Optimistic locking: a stale admin save is refused, not silently applied.
+# --------------------------------------------------------------------------
+
+
+class VersionCheckedForm(forms.ModelForm):
+    """Carries the row's ``version`` through the form and refuses the save if
+    someone else saved the row since this form was opened.
+
+    The check locks the row (``select_for_update``) inside the admin's own
+    transaction, so two staff saving at the same instant cannot both pass.
+    """
+
+    seen_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["seen_version"].initial = self.instance.version
+
+    def clean(self):
+        cleaned = super().clean()
+        seen = cleaned.get("seen_version")
+        if self.instance.pk and seen is not None:
+            model = type(self.instance)
+            current = (
+                model.objects.select_for_update().filter(pk=self.instance.pk).values_list("version", flat=True).first()
+            )
+            if current is not None and current != seen:
+                raise ValidationError(
+                    f"Someone else saved this {model._meta.verbose_name} while you were editing it "
+                    f"(version {seen} → {current}). Your changes were not saved: open it again, "
+                    "then re-apply them."
+                )
+        return cleaned
+
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    """Every model keeps its history; staff see it from each change page."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # The version check locks the row; the lock must last until the save.
+        with transaction.atomic():
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+
+# --------------------------------------------------------------------------
+# Inlines on the proposal page
+# --------------------------------------------------------------------------
+
+
+class EvidenceForm(forms.ModelForm):
+    # strip=False: a trimmed quote would no longer match its offsets.
+    quote = forms.CharField(strip=False, widget=forms.Textarea(attrs={"rows": 3, "cols": 60}))
+
+    class Meta:
+        model = Evidence
+        fields = ["source", "quote", "start", "end", "note"]
+
+
+class EvidenceFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        seen = set()
+        for form in self.forms:
+            if not form.has_changed() and not form.instance.pk:
+                continue
+            if self.can_delete and self._should_delete_form(form):
+                continue
+            if form.errors or not form.cleaned_data:
+                continue
+            key = (form.instance.source_id, form.instance.start, form.instance.end)
+            if key in seen:
+                form.add_error("quote", "The same quote at the same offsets is entered twice.")
+            seen.add(key)
+
+
+class EvidenceInline(admin.StackedInline):
+    model = Evidence
+    form = EvidenceForm
+    formset = EvidenceFormSet
+    extra = 0
+    autocomplete_fields = ["source"]
+    fields = [("source", "start", "end"), "quote", "note"]
+    show_change_link = True
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("source").defer("source__text")
+
+
+class ProponentFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        primaries = 0
+        for form in self.forms:
+            if not getattr(form, "cleaned_data", None) or form.cleaned_data.get("DELETE"):
+                continue
+            if form.cleaned_data.get("is_primary"):
+                primaries += 1
+        if primaries > 1:
+            raise ValidationError("Only one proponent can be primary.")
+
+
+class ProponentInline(admin.TabularInline):
+    model = Proponent
+    formset = ProponentFormSet
+    extra = 0
+    autocomplete_fields = ["actor"]
+    fields = ["actor", "role", "is_primary", "evidence", "note"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor", "evidence")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "evidence":
+            # Offer only this proposal's own quotes.
+            object_id = request.resolver_match.kwargs.get("object_id") if request.resolver_match else None
+            kwargs["queryset"] = (
+                Evidence.objects.filter(proposal_id=object_id) if object_id else Evidence.objects.none()
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class StatusEventInline(admin.TabularInline):
+    """The timeline. New rows go through ``services.status_event_record``,
+    which moves the proposal's current status."""
+
+    model = StatusEvent
+    extra = 0
+    fields = ["occurred_on", "precision", "status", "note", "evidence", "recorded_by", "recorded_at"]
+    readonly_fields = ["recorded_by", "recorded_at"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("recorded_by", "evidence")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "evidence":
+            object_id = request.resolver_match.kwargs.get("object_id") if request.resolver_match else None
+            kwargs["queryset"] = (
+                Evidence.objects.filter(proposal_id=object_id) if object_id else Evidence.objects.none()
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class RelationInline(admin.TabularInline):
+    model = ProposalRelation
+    fk_name = "from_proposal"
+    extra = 0
+    autocomplete_fields = ["to_proposal"]
+    fields = ["relation_type", "to_proposal", "note"]
+    verbose_name = "related proposal"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("to_proposal")
+
+
+# --------------------------------------------------------------------------
+# Proposals
+# --------------------------------------------------------------------------
+
+
+class ProposalForm(VersionCheckedForm):
+    class Meta:
+        model = Proposal
+        fields = [
+            "slug",
+            "title",
+            "summary",
+            "venue",
+            "topics",
+            "parties",
+            "proposed_on",
+            "proposed_precision",
+            "proposed_note",
+        ]
+
+
+@admin.register(Proposal)
+class ProposalAdmin(HistoryAdmin):
+    form = ProposalForm
+    list_display = ["title", "status_badge", "venue", "primary_proponent_name", "proposed_on", "updated_at"]
+    list_filter = ["status", "venue", "topics", ("proponents__actor", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["title", "summary", "evidence__quote", "slug"]
+    list_select_related = ["venue"]
+    autocomplete_fields = ["venue", "topics", "parties"]
+    prepopulated_fields = {"slug": ["title"]}
+    readonly_fields = ["status", "status_explained", "created_at", "updated_at", "version"]
+    date_hierarchy = "proposed_on"
+    list_per_page = 50
+    inlines = [ProponentInline, EvidenceInline, StatusEventInline, RelationInline]
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "summary", "seen_version"]}),
+        ("Status", {"fields": ["status", "status_explained"], "description": "Add a status event below to change it."}),
+        ("Where and when", {"fields": ["venue", ("proposed_on", "proposed_precision"), "proposed_note"]}),
+        ("Classification", {"fields": ["topics", "parties"]}),
+        ("Record", {"fields": ["created_at", "updated_at", "version"], "classes": ["collapse"]}),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("proponents__actor")
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, obj):
+        return obj.get_status_display()
+
+    @admin.display(description="primary proponent")
+    def primary_proponent_name(self, obj):
+        link = obj.primary_proponent
+        return link.actor.name if link else "—"
+
+    @admin.display(description="meaning")
+    def status_explained(self, obj):
+        return STATUS_EXPLANATIONS.get(obj.status, "")
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not StatusEvent:
+            return super().save_formset(request, form, formset, change)
+        proposal = form.instance
+        instances = formset.save(commit=False)
+        for event in formset.deleted_objects:
+            services.status_event_delete(event=event, user=request.user)
+        for event in instances:
+            if event.pk is None:
+                services.status_event_record(
+                    proposal=proposal,
+                    status=event.status,
+                    occurred_on=event.occurred_on,
+                    precision=event.precision,
+                    note=event.note,
+                    evidence=event.evidence,
+                    user=request.user,
+                )
+            else:
+                event._history_user = request.user
+                event.save()
+        services.proposal_sync_status(proposal=proposal, user=request.user)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        proposal = form.instance
+        if not change and not proposal.events.exists():
+            # Every proposal has a timeline from its first save.
+            services.status_event_record(
+                proposal=proposal,
+                status=Status.PROPOSED,
+                occurred_on=proposal.proposed_on or proposal.created_at.date(),
+                precision=proposal.proposed_precision if proposal.proposed_on else DatePrecision.DAY,
+                note="Status when the proposal was recorded.",
+                user=request.user,
+            )
+            messages.info(request, "No status event was given, so the proposal starts as “Proposed”.")
+
+
+# --------------------------------------------------------------------------
+# Sources, actors, venues, topics
+# --------------------------------------------------------------------------
+
+
+class SourceForm(VersionCheckedForm):
+    # strip=False: the text must be kept byte for byte; offsets index into it.
+    text = forms.CharField(strip=False, widget=forms.Textarea(attrs={"rows": 20, "cols": 100}))
+
+    class Meta:
+        model = Source
+        fields = [
+            "slug",
+            "title",
+            "authors",
+            "outlet",
+            "published_on",
+            "published_precision",
+            "published_note",
+            "url",
+            "language",
+            "text",
+        ]
+
+
+@admin.register(Source)
+class SourceAdmin(HistoryAdmin):
+    form = SourceForm
+    list_display = ["title", "authors", "outlet", "published_on", "published_precision", "evidence_count"]
+    list_filter = ["published_precision", "language", "outlet"]
+    search_fields = ["title", "authors", "outlet", "slug"]
+    prepopulated_fields = {"slug": ["title"]}
+    date_hierarchy = "published_on"
+
+    def get_queryset(self, request):
+        # The list never needs the (large) text column.
+        return super().get_queryset(request).annotate(evidence_total=Count("evidence"))
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = ["sha256", "created_at", "updated_at", "version"]
+        if obj is not None and obj.evidence.exists():
+            # Quotes point into this text by offset; it is frozen while they do.
+            readonly.append("text")
+        return readonly
+
+    def get_fields(self, request, obj=None):
+        fields = list(super().get_fields(request, obj))
+        for name in ("seen_version", "sha256", "created_at", "updated_at", "version"):
+            if name in fields:
+                fields.remove(name)
+            fields.append(name)
+        return fields
+
+    @admin.display(description="evidence", ordering="evidence_total")
+    def evidence_count(self, obj):
+        return obj.evidence_total
+
+
+class ActorForm(VersionCheckedForm):
+    class Meta:
+        model = Actor
+        fields = ["slug", "name", "named", "kind", "description", "affiliation", "country_code"]
+
+
+@admin.register(Actor)
+class ActorAdmin(HistoryAdmin):
+    form = ActorForm
+    list_display = ["name", "kind", "named", "affiliation", "country_code", "proposal_count"]
+    list_filter = ["kind", "named"]
+    search_fields = ["name", "description", "slug"]
+    list_select_related = ["affiliation"]
+    autocomplete_fields = ["affiliation"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(proposal_total=Count("proponent_links__proposal", distinct=True))
+
+    @admin.display(description="proposals", ordering="proposal_total")
+    def proposal_count(self, obj):
+        return obj.proposal_total
+
+
+class VenueForm(VersionCheckedForm):
+    class Meta:
+        model = Venue
+        fields = ["slug", "name", "kind", "organisation", "place", "starts_on", "ends_on", "note"]
+
+
+@admin.register(Venue)
+class VenueAdmin(HistoryAdmin):
+    form = VenueForm
+    list_display = ["name", "kind", "organisation", "place", "starts_on", "ends_on"]
+    list_filter = ["kind"]
+    search_fields = ["name", "place", "slug"]
+    list_select_related = ["organisation"]
+    autocomplete_fields = ["organisation"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Topic)
+class TopicAdmin(HistoryAdmin):
+    list_display = ["name", "slug", "proposal_count"]
+    search_fields = ["name", "description", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(proposal_total=Count("proposals"))
+
+    @admin.display(description="proposals", ordering="proposal_total")
+    def proposal_count(self, obj):
+        return obj.proposal_total
+
+
+# --------------------------------------------------------------------------
+# The link tables, for staff who work across proposals
+# --------------------------------------------------------------------------
+
+
+class EvidenceAdminForm(EvidenceForm):
+    class Meta(EvidenceForm.Meta):
+        fields = ["proposal", *EvidenceForm.Meta.fields]
+
+
+@admin.register(Evidence)
+class EvidenceAdmin(HistoryAdmin):
+    form = EvidenceAdminForm
+    list_display = ["short_quote", "proposal", "source_title", "start", "end"]
+    list_filter = [("source", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["quote", "proposal__title"]
+    autocomplete_fields = ["proposal", "source"]
+    fields = ["proposal", "source", "quote", ("start", "end"), "note"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("proposal", "source").defer("source__text")
+
+    @admin.display(description="quote")
+    def short_quote(self, obj):
+        return str(obj)
+
+    @admin.display(description="source", ordering="source__title")
+    def source_title(self, obj):
+        return obj.source.title
+
+
+@admin.register(StatusEvent)
+class StatusEventAdmin(HistoryAdmin):
+    """Events added or removed here go through the services, like the inline."""
+
+    list_display = ["proposal", "status", "occurred_on", "precision", "recorded_by", "recorded_at"]
+    list_filter = ["status", "precision"]
+    search_fields = ["proposal__title", "note"]
+    list_select_related = ["proposal", "recorded_by"]
+    autocomplete_fields = ["proposal"]
+    readonly_fields = ["recorded_by", "recorded_at"]
+    fields = ["proposal", "status", ("occurred_on", "precision"), "note", "evidence", "recorded_by", "recorded_at"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "evidence":
+            kwargs["queryset"] = Evidence.objects.select_related("source").defer("source__text")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj._history_user = request.user
+            obj.save()
+            services.proposal_sync_status(proposal=obj.proposal, user=request.user)
+        else:
+            saved = services.status_event_record(
+                proposal=obj.proposal,
+                status=obj.status,
+                occurred_on=obj.occurred_on,
+                precision=obj.precision,
+                note=obj.note,
+                evidence=obj.evidence,
+                user=request.user,
+            )
+            obj.pk = saved.pk
+
+    def delete_model(self, request, obj):
+        services.status_event_delete(event=obj, user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for event in queryset.select_related("proposal"):
+            services.status_event_delete(event=event, user=request.user)
+
+
+@admin.register(Proponent)
+class ProponentAdmin(HistoryAdmin):
+    list_display = ["proposal", "actor", "role", "is_primary"]
+    list_filter = ["role", "is_primary"]
+    search_fields = ["proposal__title", "actor__name"]
+    list_select_related = ["proposal", "actor"]
+    autocomplete_fields = ["proposal", "actor"]
+    raw_id_fields = ["evidence"]
+
+
+@admin.register(ProposalRelation)
+class ProposalRelationAdmin(HistoryAdmin):
+    list_display = ["from_proposal", "relation_type", "to_proposal"]
+    list_filter = ["relation_type"]
+    search_fields = ["from_proposal__title", "to_proposal__title"]
+    list_select_related = ["from_proposal", "to_proposal"]
+    autocomplete_fields = ["from_proposal", "to_proposal"]

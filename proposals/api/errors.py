@@ -1,0 +1,128 @@
+"""One error format for the whole API: RFC 9457 problem details.
+
+Every 4xx and 5xx from ``/api/`` is ``application/problem+json``::
+
+    {"type": "about:blank", "title": "Bad Request", "status": 400,
+     "detail": "The request has invalid fields.",
+     "errors": [{"field": "quote", "code": "invalid", "detail": "..."}]}
+
+``errors`` is present for validation failures; ``field`` names the field
+(dotted for nested ones, e.g. ``proponents.0.role``; ``non_field_errors`` for
+the request as a whole).
+"""
+
+from http import HTTPStatus
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+from rest_framework.views import exception_handler, set_rollback
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+
+def problem(status_code: int, detail: str, errors=None) -> dict:
+    body = {
+        "type": "about:blank",
+        "title": HTTPStatus(status_code).phrase,
+        "status": status_code,
+        "detail": detail,
+    }
+    if errors:
+        body["errors"] = errors
+    return body
+
+
+def flatten_errors(detail, prefix: str = "") -> list[dict]:
+    """Turn DRF's nested error structure into a flat list naming each field."""
+    out = []
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            out.extend(flatten_errors(value, name))
+    elif isinstance(detail, list):
+        if all(isinstance(item, exceptions.ErrorDetail | str) for item in detail):
+            for item in detail:
+                out.append(
+                    {
+                        "field": prefix or "non_field_errors",
+                        "code": getattr(item, "code", "invalid"),
+                        "detail": str(item),
+                    }
+                )
+        else:
+            for index, item in enumerate(detail):
+                if item:
+                    out.extend(flatten_errors(item, f"{prefix}.{index}" if prefix else str(index)))
+    else:
+        out.append(
+            {"field": prefix or "non_field_errors", "code": getattr(detail, "code", "invalid"), "detail": str(detail)}
+        )
+    return out
+
+
+def problem_exception_handler(exc, context):
+    """DRF's handler, reshaped into problem details; model ``ValidationError``s
+    from services become 400s, and a lost database connection becomes 503."""
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(as_serializer_error(exc))
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, OperationalError | InterfaceError):
+        set_rollback()
+        return _problem_response(
+            problem(503, "The database is unavailable. Try again shortly."),
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            context,
+            headers={"Retry-After": "5"},
+        )
+    elif isinstance(exc, DatabaseError):
+        # e.g. a value PostgreSQL refuses that validation did not catch.
+        set_rollback()
+        return _problem_response(problem(400, "The database refused the request's data."), 400, context)
+
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        body = problem(response.status_code, "The request has invalid fields.", flatten_errors(exc.detail))
+    else:
+        detail = response.data.get("detail", "") if isinstance(response.data, dict) else str(response.data)
+        body = problem(response.status_code, str(detail))
+    response.data = body
+    if _wants_json(context):
+        response.content_type = PROBLEM_CONTENT_TYPE
+    return response
+
+
+def _wants_json(context) -> bool:
+    request = context.get("request")
+    renderer = getattr(request, "accepted_renderer", None)
+    # The browsable API renders errors as HTML for people; clients get problem JSON.
+    return renderer is None or getattr(renderer, "format", "json") != "api"
+
+
+def _problem_response(body, status_code, context, headers=None):
+    response = Response(body, status=status_code, headers=headers)
+    if _wants_json(context):
+        response.content_type = PROBLEM_CONTENT_TYPE
+    return response
+
+
+def json_error_view(status_code: int):
+    """A plain Django view for errors raised outside DRF (unknown URL, crash)."""
+
+    def view(request, exception=None):
+        return JsonResponse(
+            problem(status_code, HTTPStatus(status_code).description),
+            status=status_code,
+            content_type=PROBLEM_CONTENT_TYPE,
+        )
+
+    return view

@@ -1,0 +1,190 @@
+"""Query filters for the API, documented in the schema by django-filter.
+
+Every filter validates its value: a malformed one is a 400 naming the
+parameter, never silently ignored. Relation filters use ``EXISTS``
+subqueries, so a proposal matching twice is still listed once.
+"""
+
+import django_filters
+from django.db import connection
+from django.db.models import Exists, F, OuterRef, Q
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework.exceptions import ValidationError
+from rest_framework.filters import OrderingFilter
+
+from ..models import Actor, Evidence, Proponent, ProponentRole, Proposal, Source, Status, Topic, Venue
+
+MAX_Q_LENGTH = 200
+
+
+class StrictOrderingFilter(OrderingFilter):
+    """``?ordering=`` over a whitelist; an unknown field is a 400, not ignored.
+    ``id`` is always appended as a tie-breaker so pages never overlap."""
+
+    def get_ordering(self, request, queryset, view):
+        params = request.query_params.get(self.ordering_param)
+        if params:
+            fields = [param.strip() for param in params.split(",") if param.strip()]
+            allowed = {name for name, _ in self.get_valid_fields(queryset, view, {"request": request})}
+            unknown = [f for f in fields if f.lstrip("-") not in allowed]
+            if unknown:
+                raise ValidationError(
+                    {
+                        self.ordering_param: [
+                            f"Unknown ordering field(s): {', '.join(unknown)}. Allowed: {', '.join(sorted(allowed))}."
+                        ]
+                    }
+                )
+            return [*fields, "-id" if fields[-1].startswith("-") else "id"]
+        if request.query_params.get("q", "").strip():
+            return None  # keep the search's relevance ranking
+        return self.get_default_ordering(view)
+
+    def get_schema_operation_parameters(self, view):
+        params = super().get_schema_operation_parameters(view)
+        fields = sorted(name for name, _ in self.get_valid_fields(view.get_queryset(), view, {}))
+        for param in params:
+            param["description"] = (
+                "Comma-separated fields to sort by; prefix with '-' for descending. "
+                f"Allowed: {', '.join(fields)}. Unknown fields are a 400."
+            )
+        return params
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class IdsFilter(django_filters.ModelMultipleChoiceFilter):
+    """One or more record ids (repeat the parameter for several)."""
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class SlugsFilter(django_filters.ModelMultipleChoiceFilter):
+    """One or more record slugs (repeat the parameter for several)."""
+
+
+def _exists(model, **lookups):
+    return Exists(model.objects.filter(proposal_id=OuterRef("pk"), **lookups))
+
+
+class ProposalFilterSet(django_filters.FilterSet):
+    """Filters for the proposal list and CSV export; all combine with AND."""
+
+    status = django_filters.MultipleChoiceFilter(
+        choices=Status.choices,
+        help_text="Current status; repeat to match any of several (status=proposed&status=adopted).",
+    )
+    venue = IdsFilter(queryset=Venue.objects.all(), help_text="Venue id; repeat for any of several.")
+    proponent = IdsFilter(
+        queryset=Actor.objects.all(),
+        method="filter_proponent",
+        help_text=(
+            "Actor id of a proponent; repeat for any of several. "
+            "Combined with `role`, the same link must have that role."
+        ),
+    )
+    role = django_filters.MultipleChoiceFilter(
+        choices=ProponentRole.choices,
+        method="filter_role",
+        help_text="Proponent role (proposed, called_for, endorsed, opposed, reported).",
+    )
+    topic = SlugsFilter(
+        queryset=Topic.objects.all(),
+        to_field_name="slug",
+        method="filter_topic",
+        help_text="Topic slug; repeat for any of several.",
+    )
+    party = IdsFilter(
+        queryset=Actor.objects.all(),
+        method="filter_party",
+        help_text="Actor id of a party the proposal would bind or involve.",
+    )
+    source = IdsFilter(
+        queryset=Source.objects.only("id"),
+        method="filter_source",
+        help_text="Source id that evidence quotes come from.",
+    )
+    proposed_after = django_filters.DateFilter(
+        field_name="proposed_on", lookup_expr="gte", help_text="Put forward on or after this date (YYYY-MM-DD)."
+    )
+    proposed_before = django_filters.DateFilter(
+        field_name="proposed_on", lookup_expr="lte", help_text="Put forward on or before this date (YYYY-MM-DD)."
+    )
+    updated_since = django_filters.IsoDateTimeFilter(
+        field_name="updated_at", lookup_expr="gte", help_text="Changed at or after this ISO 8601 date-time."
+    )
+    q = django_filters.CharFilter(
+        method="filter_q",
+        max_length=MAX_Q_LENGTH,
+        help_text=(
+            "Full-text search over titles, summaries and evidence quotes. On PostgreSQL: ranked, "
+            'web-search syntax ("quoted phrase", -exclude, or). On SQLite: every word must appear.'
+        ),
+    )
+
+    class Meta:
+        model = Proposal
+        fields = []
+
+    def filter_proponent(self, queryset, name, value):
+        if not value:
+            return queryset
+        lookups = {"actor__in": value}
+        roles = self.form.cleaned_data.get("role")
+        if roles:
+            lookups["role__in"] = roles
+        return queryset.filter(_exists(Proponent, **lookups))
+
+    def filter_role(self, queryset, name, value):
+        if not value or self.form.cleaned_data.get("proponent"):
+            return queryset  # applied together with proponent, on the same link
+        return queryset.filter(_exists(Proponent, role__in=value))
+
+    def filter_topic(self, queryset, name, value):
+        if not value:
+            return queryset
+        through = Proposal.topics.through
+        return queryset.filter(Exists(through.objects.filter(proposal_id=OuterRef("pk"), topic__in=value)))
+
+    def filter_party(self, queryset, name, value):
+        if not value:
+            return queryset
+        through = Proposal.parties.through
+        return queryset.filter(Exists(through.objects.filter(proposal_id=OuterRef("pk"), actor__in=value)))
+
+    def filter_source(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(_exists(Evidence, source__in=value))
+
+    def filter_q(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return search(queryset, value)
+
+
+def search(queryset, text: str):
+    """Full-text search; ranked by relevance on PostgreSQL."""
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery, SearchRank
+
+        query = SearchQuery(text, search_type="websearch", config="english")
+        return (
+            queryset.filter(search_vector=query)
+            .annotate(rank=SearchRank(F("search_vector"), query))
+            .order_by("-rank", "-id")
+        )
+    # SQLite fallback: every word must appear in the title, summary or a quote.
+    for word in text.split():
+        word = word.strip("\"'")
+        if not word or word.lower() == "or":
+            continue
+        if word.startswith("-") and len(word) > 1:
+            queryset = queryset.exclude(_matches(word[1:]))
+        else:
+            queryset = queryset.filter(_matches(word))
+    return queryset
+
+
+def _matches(word: str):
+    return Q(title__icontains=word) | Q(summary__icontains=word) | _exists(Evidence, quote__icontains=word)

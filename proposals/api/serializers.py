@@ -1,0 +1,449 @@
+"""Representations of the tracker's records, for reading and writing.
+
+Conventions every serializer here follows:
+
+* Fields are listed explicitly; server-owned ones are read-only.
+* Related records appear as small objects (``{"id": 3, "name": "..."}``) and
+  are written in the same shape (only ``id`` or ``slug`` is read back), so a
+  client can ``PUT`` back what it ``GET``s and nothing changes.
+* Strings are stored exactly as sent: no whitespace trimming, because a
+  trimmed quote no longer matches its offsets.
+* Unknown body fields are refused with a 400 naming them; read-only fields
+  that a representation includes are accepted and ignored.
+"""
+
+from collections.abc import Mapping
+
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from .. import services
+from ..models import (
+    Actor,
+    Evidence,
+    ProponentRole,
+    Proposal,
+    RelationType,
+    Source,
+    Status,
+    StatusEvent,
+    Topic,
+    Venue,
+)
+
+
+class StrictFieldsMixin:
+    """Refuse body fields the serializer does not know."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().to_internal_value(data)
+
+
+class LosslessModelSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    """A ModelSerializer that keeps strings byte for byte."""
+
+    def build_standard_field(self, field_name, model_field):
+        field_class, field_kwargs = super().build_standard_field(field_name, model_field)
+        if issubclass(field_class, serializers.CharField):
+            field_kwargs["trim_whitespace"] = False
+        return field_class, field_kwargs
+
+
+class RecordSaveMixin:
+    """Create and update through ``services.record_save``: model validation,
+    one transaction, and the history row credited to the request's user."""
+
+    def create(self, validated_data):
+        return services.record_save(instance=self.Meta.model(), user=self.context["request"].user, **validated_data)
+
+    def update(self, instance, validated_data):
+        return services.record_save(instance=instance, user=self.context["request"].user, **validated_data)
+
+
+# --------------------------------------------------------------------------
+# References to related records
+# --------------------------------------------------------------------------
+
+
+class RefSerializer(StrictFieldsMixin, serializers.Serializer):
+    """A related record shown as ``{id, name...}`` and written as ``{id}``
+    (other keys are ignored); validation turns it into the model instance."""
+
+    model = None
+    id = serializers.IntegerField(min_value=1)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        instance = self.model.objects.filter(pk=value["id"]).first()
+        if instance is None:
+            raise serializers.ValidationError({"id": [f"No {self.model._meta.verbose_name} with id {value['id']}."]})
+        return instance
+
+
+class VenueRefSerializer(RefSerializer):
+    model = Venue
+    name = serializers.CharField(read_only=True)
+
+
+class ActorRefSerializer(RefSerializer):
+    model = Actor
+    name = serializers.CharField(read_only=True)
+    kind = serializers.CharField(read_only=True)
+
+
+class SourceRefSerializer(RefSerializer):
+    model = Source
+    title = serializers.CharField(read_only=True)
+
+
+class TopicRefSerializer(StrictFieldsMixin, serializers.Serializer):
+    slug = serializers.SlugField()
+    name = serializers.CharField(read_only=True)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        topic = Topic.objects.filter(slug=value["slug"]).first()
+        if topic is None:
+            raise serializers.ValidationError({"slug": [f"No topic with slug {value['slug']!r}."]})
+        return topic
+
+
+class ProponentSerializer(StrictFieldsMixin, serializers.Serializer):
+    """Who put the proposal forward, and in what role. ``id`` is the actor's."""
+
+    id = serializers.IntegerField(source="actor_id", min_value=1)
+    name = serializers.CharField(source="actor.name", read_only=True)
+    role = serializers.ChoiceField(choices=ProponentRole.choices)
+    primary = serializers.BooleanField(source="is_primary", default=False)
+
+    def validate(self, attrs):
+        actor = Actor.objects.filter(pk=attrs["actor_id"]).first()
+        if actor is None:
+            raise serializers.ValidationError({"id": [f"No actor with id {attrs['actor_id']}."]})
+        return {"actor": actor, "role": attrs["role"], "is_primary": attrs["is_primary"]}
+
+
+class RelationSerializer(StrictFieldsMixin, serializers.Serializer):
+    """A typed link to another proposal, named by its slug."""
+
+    relation = serializers.ChoiceField(source="relation_type", choices=RelationType.choices)
+    slug = serializers.SlugField(source="to_proposal.slug")
+    title = serializers.CharField(source="to_proposal.title", read_only=True)
+    status = serializers.ChoiceField(source="to_proposal.status", choices=Status.choices, read_only=True)
+
+    def validate(self, attrs):
+        slug = attrs["to_proposal"]["slug"]
+        target = Proposal.objects.filter(slug=slug).first()
+        if target is None:
+            raise serializers.ValidationError({"slug": [f"No proposal with slug {slug!r}."]})
+        return {"relation_type": attrs["relation_type"], "to_proposal": target}
+
+
+# --------------------------------------------------------------------------
+# Proposal sub-resources
+# --------------------------------------------------------------------------
+
+
+class EvidenceSerializer(LosslessModelSerializer):
+    """A verbatim quote and where it sits in its source: ``text[start:end] ==
+    quote``. When adding one, leave ``start``/``end`` out to have them found;
+    give ``start`` to pick one of several occurrences."""
+
+    source = SourceRefSerializer()
+    start = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    end = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+
+    class Meta:
+        model = Evidence
+        fields = ["id", "quote", "source", "start", "end", "note", "created_at"]
+        read_only_fields = ["id", "created_at"]
+
+
+class StatusEventSerializer(LosslessModelSerializer):
+    """One dated entry of the status timeline. Adding one moves the
+    proposal's current status when it is the latest."""
+
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    evidence = serializers.IntegerField(
+        source="evidence_id",
+        required=False,
+        allow_null=True,
+        min_value=1,
+        help_text="Id of one of this proposal's evidence quotes backing the event.",
+    )
+    recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = StatusEvent
+        fields = [
+            "id",
+            "status",
+            "status_label",
+            "occurred_on",
+            "precision",
+            "note",
+            "evidence",
+            "recorded_by",
+            "recorded_at",
+        ]
+        read_only_fields = ["id", "recorded_at"]
+
+
+class HistoryChangeSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    old = serializers.JSONField(allow_null=True)
+    new = serializers.JSONField(allow_null=True)
+
+
+class HistoryEntrySerializer(serializers.Serializer):
+    """One saved version of a record: who, when, what kind of change, and
+    the field-level differences from the version before it."""
+
+    history_id = serializers.IntegerField()
+    date = serializers.DateTimeField()
+    type = serializers.ChoiceField(choices=[("created", "created"), ("changed", "changed"), ("deleted", "deleted")])
+    user = serializers.CharField(allow_null=True)
+    reason = serializers.CharField(allow_null=True)
+    changes = HistoryChangeSerializer(many=True)
+
+
+# --------------------------------------------------------------------------
+# Proposals
+# --------------------------------------------------------------------------
+
+
+@extend_schema_field(OpenApiTypes.URI)
+class ProposalUrlField(serializers.Field):
+    """The proposal's API URL, built from one reversed prefix per request
+    instead of one ``reverse()`` per row."""
+
+    def __init__(self, **kwargs):
+        kwargs["read_only"] = True
+        kwargs["source"] = "*"
+        super().__init__(**kwargs)
+
+    def to_representation(self, proposal):
+        prefix = self.context.get("_proposal_url_prefix")
+        if prefix is None:
+            path = reverse("proposal-detail", kwargs={"slug": "__slug__"})
+            request = self.context.get("request")
+            full = request.build_absolute_uri(path) if request else path
+            prefix = self.context["_proposal_url_prefix"] = full.split("__slug__")[0]
+        return f"{prefix}{proposal.slug}/"
+
+
+class ProposalListSerializer(serializers.ModelSerializer):
+    """A proposal as a list row: enough to render it without another request."""
+
+    url = ProposalUrlField()
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    venue = VenueRefSerializer(read_only=True, allow_null=True)
+    proponents = ProponentSerializer(many=True, read_only=True)
+    topics = TopicRefSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Proposal
+        fields = [
+            "id",
+            "url",
+            "slug",
+            "title",
+            "status",
+            "status_label",
+            "venue",
+            "proponents",
+            "topics",
+            "proposed_on",
+            "proposed_precision",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class ProposalSerializer(LosslessModelSerializer):
+    """A proposal with everything about it. Writable fields are those a
+    client may set; ``status`` changes only by adding a status event, and
+    evidence only through the evidence sub-resource."""
+
+    url = ProposalUrlField()
+    status = serializers.ChoiceField(choices=Status.choices, read_only=True)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    venue = VenueRefSerializer(allow_null=True, required=False)
+    topics = TopicRefSerializer(many=True, required=False)
+    parties = ActorRefSerializer(many=True, required=False)
+    proponents = ProponentSerializer(many=True, required=False)
+    related = RelationSerializer(source="relations_out", many=True, required=False)
+    evidence = EvidenceSerializer(many=True, read_only=True)
+    events = StatusEventSerializer(many=True, read_only=True)
+    initial_status = serializers.ChoiceField(
+        choices=Status.choices,
+        write_only=True,
+        required=False,
+        help_text="Create only: the status to open the timeline with (default proposed).",
+    )
+
+    class Meta:
+        model = Proposal
+        fields = [
+            "id",
+            "url",
+            "slug",
+            "title",
+            "summary",
+            "status",
+            "status_label",
+            "initial_status",
+            "venue",
+            "proponents",
+            "topics",
+            "parties",
+            "proposed_on",
+            "proposed_precision",
+            "proposed_note",
+            "evidence",
+            "events",
+            "related",
+            "created_at",
+            "updated_at",
+            "version",
+        ]
+        read_only_fields = ["id", "created_at", "updated_at", "version"]
+
+    def validate_proponents(self, value):
+        if sum(1 for link in value if link["is_primary"]) > 1:
+            raise serializers.ValidationError("Only one proponent can be primary.")
+        keys = [(link["actor"].pk, link["role"]) for link in value]
+        if len(keys) != len(set(keys)):
+            raise serializers.ValidationError("The same actor is listed twice with the same role.")
+        return value
+
+    def validate(self, attrs):
+        if self.instance is not None and "initial_status" in attrs:
+            raise serializers.ValidationError(
+                {"initial_status": ["Only when creating. Add a status event to change the status."]}
+            )
+        relations = attrs.get("relations_out") or []
+        if self.instance is not None and any(r["to_proposal"].pk == self.instance.pk for r in relations):
+            raise serializers.ValidationError({"related": ["A proposal cannot relate to itself."]})
+        return attrs
+
+    def _split(self, validated):
+        related = {
+            "topics": validated.pop("topics", None),
+            "parties": validated.pop("parties", None),
+            "proponents": validated.pop("proponents", None),
+            "relations": validated.pop("relations_out", None),
+        }
+        return validated, related
+
+    def create(self, validated_data):
+        fields, related = self._split(validated_data)
+        initial_status = fields.pop("initial_status", Status.PROPOSED)
+        return services.proposal_create(
+            user=self.context["request"].user, initial_status=initial_status, **related, **fields
+        )
+
+    def update(self, instance, validated_data):
+        fields, related = self._split(validated_data)
+        return services.proposal_update(proposal=instance, user=self.context["request"].user, **related, **fields)
+
+
+# --------------------------------------------------------------------------
+# Actors, venues, sources, topics
+# --------------------------------------------------------------------------
+
+
+class ActorSerializer(RecordSaveMixin, LosslessModelSerializer):
+    """A person, organisation, state or intergovernmental body. Unnamed
+    actors ("one Chinese scholar") have ``named: false``."""
+
+    affiliation = ActorRefSerializer(allow_null=True, required=False)
+
+    class Meta:
+        model = Actor
+        fields = [
+            "id",
+            "slug",
+            "name",
+            "named",
+            "kind",
+            "description",
+            "affiliation",
+            "country_code",
+            "updated_at",
+            "version",
+        ]
+        read_only_fields = ["id", "updated_at", "version"]
+
+
+class VenueSerializer(RecordSaveMixin, LosslessModelSerializer):
+    """Where proposals are put forward or taken up."""
+
+    organisation = ActorRefSerializer(allow_null=True, required=False)
+
+    class Meta:
+        model = Venue
+        fields = [
+            "id",
+            "slug",
+            "name",
+            "kind",
+            "organisation",
+            "place",
+            "starts_on",
+            "ends_on",
+            "note",
+            "updated_at",
+            "version",
+        ]
+        read_only_fields = ["id", "updated_at", "version"]
+
+
+class SourceListSerializer(RecordSaveMixin, LosslessModelSerializer):
+    """A source's metadata, without its text."""
+
+    evidence_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Source
+        fields = [
+            "id",
+            "slug",
+            "title",
+            "authors",
+            "outlet",
+            "published_on",
+            "published_precision",
+            "published_note",
+            "url",
+            "language",
+            "sha256",
+            "evidence_count",
+            "updated_at",
+            "version",
+        ]
+        read_only_fields = ["id", "sha256", "evidence_count", "updated_at", "version"]
+
+
+class SourceSerializer(SourceListSerializer):
+    """A source with its full verbatim text, so a client can highlight every
+    quote by its offsets. While evidence points into the text, an edit must
+    keep every quote at its offsets."""
+
+    class Meta(SourceListSerializer.Meta):
+        fields = [*SourceListSerializer.Meta.fields, "text"]
+
+
+class TopicSerializer(RecordSaveMixin, LosslessModelSerializer):
+    """A policy area."""
+
+    class Meta:
+        model = Topic
+        fields = ["id", "slug", "name", "description", "updated_at"]
+        read_only_fields = ["id", "updated_at"]

@@ -1,0 +1,29 @@
+"""Routes for API v1."""
+
+from django.urls import path
+from rest_framework.routers import DefaultRouter
+
+from . import views
+
+router = DefaultRouter()
+router.register("proposals", views.ProposalViewSet, basename="proposal")
+router.register("actors", views.ActorViewSet, basename="actor")
+router.register("venues", views.VenueViewSet, basename="venue")
+router.register("sources", views.SourceViewSet, basename="source")
+router.register("topics", views.TopicViewSet, basename="topic")
+
+slug = "<slug:proposal_slug>"
+
+urlpatterns = [
+    path(
+        f"proposals/{slug}/events/",
+        views.ProposalEventViewSet.as_view({"get": "list", "post": "create"}),
+        name="proposal-events",
+    ),
+    path(
+        f"proposals/{slug}/evidence/",
+        views.ProposalEvidenceViewSet.as_view({"get": "list", "post": "create"}),
+        name="proposal-evidence",
+    ),
+    *router.urls,
+]

@@ -1,0 +1,330 @@
+"""API v1 viewsets. Thin: each declares its queryset, serializer, filters
+and lookup; writes go through ``proposals.services``."""
+
+from django.db.models import ProtectedError, RestrictedError
+from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
+from rest_framework.response import Response
+
+from .. import services
+from ..models import Actor, Evidence, Proposal, Source, StatusEvent, Topic, Venue
+from .filters import ProposalFilterSet
+from .renderers import CSVRenderer, proposal_csv_rows
+from .serializers import (
+    ActorSerializer,
+    EvidenceSerializer,
+    HistoryEntrySerializer,
+    ProposalListSerializer,
+    ProposalSerializer,
+    SourceListSerializer,
+    SourceSerializer,
+    StatusEventSerializer,
+    TopicSerializer,
+    VenueSerializer,
+)
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The record is still referenced by other records."
+    default_code = "conflict"
+
+
+class ProtectedDeleteMixin:
+    """A delete refused by ``on_delete=PROTECT`` is a 409 that says why."""
+
+    def perform_destroy(self, instance):
+        try:
+            instance._history_user = self.request.user
+            instance.delete()
+        except (ProtectedError, RestrictedError) as exc:
+            blockers = (
+                {obj._meta.verbose_name_plural for obj in exc.protected_objects}
+                if hasattr(exc, "protected_objects")
+                else set()
+            )
+            raise Conflict(
+                f"This {instance._meta.verbose_name} is still referenced by "
+                f"{', '.join(sorted(blockers)) or 'other records'}; remove those references first."
+            ) from exc
+
+
+class HistoryMixin:
+    """``GET …/{id}/history/``: who changed the record, when, and how."""
+
+    @extend_schema(
+        summary="Change history",
+        description="Every saved version, newest first, with the user, the kind of change and field-level differences.",
+        responses={200: HistoryEntrySerializer(many=True)},
+        filters=False,
+    )
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def history(self, request, *args, **kwargs):
+        instance = self.get_object()
+        entries = services.history_entries(instance.history.all())
+        return Response(HistoryEntrySerializer(entries, many=True).data)
+
+
+PROPOSAL_EXAMPLE = {
+    "slug": "sco-anti-extremism-treaty",
+    "title": "SCO anti-extremism treaty",
+    "summary": "Premier Li Keqiang called for SCO members to sign a treaty against extremism.",
+    "initial_status": "proposed",
+    "venue": {"id": 1},
+    "proponents": [{"id": 1, "role": "called_for", "primary": True}],
+    "topics": [{"slug": "legal-instruments"}],
+    "parties": [{"id": 2}],
+    "proposed_on": "2015-12-15",
+    "proposed_precision": "day",
+    "proposed_note": "",
+    "related": [],
+}
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List proposals",
+        description=(
+            "Proposals, newest change first, 50 a page (`page_size` up to 200). Filters combine with AND; "
+            "`q` searches titles, summaries and quotes. Add `format=csv` or send `Accept: text/csv` for a "
+            "CSV export of every matching proposal (not paginated) with the columns: slug, title, status, "
+            "status_label, venue_id, venue, primary_proponent, proponents, topics, proposed_on, "
+            "proposed_precision, updated_at, url."
+        ),
+        responses={
+            200: OpenApiResponse(ProposalListSerializer(many=True), description="A page of proposals."),
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="CSV export."),
+        },
+    ),
+    retrieve=extend_schema(
+        summary="Get a proposal", description="One proposal with its quotes, timeline and relations."
+    ),
+    create=extend_schema(
+        summary="Create a proposal",
+        description="Creates the proposal and opens its status timeline with `initial_status` (default `proposed`).",
+        examples=[OpenApiExample("A new proposal", value=PROPOSAL_EXAMPLE, request_only=True)],
+    ),
+    update=extend_schema(
+        summary="Replace a proposal",
+        description="Replaces the writable fields. `status` is read-only: add a status event.",
+    ),
+    partial_update=extend_schema(summary="Change some fields of a proposal"),
+    destroy=extend_schema(
+        summary="Delete a proposal", description="Deletes it with its quotes and timeline; its history is kept."
+    ),
+)
+class ProposalViewSet(HistoryMixin, viewsets.ModelViewSet):
+    """Policy proposals: who put each forward, where, its current status and
+    its dated timeline, each claim backed by verbatim quotes.
+
+    Proposals are addressed by their stable `slug`. The status changes only
+    by adding a status event (`POST /proposals/{slug}/events/`)."""
+
+    lookup_field = "slug"
+    lookup_value_regex = r"[-a-zA-Z0-9_]+"
+    filterset_class = ProposalFilterSet
+    ordering_fields = ["title", "proposed_on", "updated_at", "created_at", "status", "slug"]
+    ordering = ["-updated_at", "-id"]
+    renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CSVRenderer]
+
+    def get_queryset(self):
+        if self.action == "list":
+            return Proposal.objects.with_list_related()
+        return Proposal.objects.with_related()
+
+    def get_serializer_class(self):
+        return ProposalListSerializer if self.action == "list" else ProposalSerializer
+
+    def list(self, request, *args, **kwargs):
+        if request.accepted_renderer.format == "csv":
+            queryset = self.filter_queryset(self.get_queryset())
+            prefix = request.build_absolute_uri(reverse("proposal-detail", kwargs={"slug": "x"}))[:-2]
+            response = StreamingHttpResponse(
+                proposal_csv_rows(queryset.iterator(chunk_size=2000), prefix), content_type="text/csv; charset=utf-8"
+            )
+            response["Content-Disposition"] = 'attachment; filename="proposals.csv"'
+            return response
+        return super().list(request, *args, **kwargs)
+
+    def perform_destroy(self, instance):
+        instance._history_user = self.request.user
+        instance.delete()
+
+
+def _proposal_for(view) -> Proposal:
+    return get_object_or_404(
+        Proposal.objects.only("id", "slug", "status", "version"), slug=view.kwargs["proposal_slug"]
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(summary="A proposal's status timeline", description="Oldest first.", tags=["proposals"]),
+    create=extend_schema(
+        summary="Add a status event",
+        description=(
+            "The one way to change a proposal's status: the proposal's current status becomes the status "
+            "of its latest event (by date, then by when it was recorded)."
+        ),
+        tags=["proposals"],
+        examples=[
+            OpenApiExample(
+                "Treaty signed",
+                value={
+                    "status": "adopted",
+                    "occurred_on": "2017-06-09",
+                    "precision": "day",
+                    "note": "Signed at Astana.",
+                },
+                request_only=True,
+            )
+        ],
+    ),
+)
+class ProposalEventViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+    """The dated status timeline of one proposal."""
+
+    serializer_class = StatusEventSerializer
+    pagination_class = None
+    filter_backends = []
+
+    def get_queryset(self):
+        return StatusEvent.objects.filter(proposal=_proposal_for(self)).select_related("recorded_by")
+
+    def perform_create(self, serializer):
+        proposal = _proposal_for(self)
+        data = serializer.validated_data
+        evidence = None
+        if data.get("evidence_id"):
+            evidence = Evidence.objects.filter(pk=data["evidence_id"], proposal=proposal).first()
+            if evidence is None:
+                raise ValidationError({"evidence": [f"No evidence with id {data['evidence_id']} on this proposal."]})
+        serializer.instance = services.status_event_record(
+            proposal=proposal,
+            status=data["status"],
+            occurred_on=data["occurred_on"],
+            precision=data.get("precision", "day"),
+            note=data.get("note", ""),
+            evidence=evidence,
+            user=self.request.user,
+        )
+
+
+@extend_schema_view(
+    list=extend_schema(summary="A proposal's evidence quotes", tags=["proposals"]),
+    create=extend_schema(
+        summary="Attach an evidence quote",
+        description=(
+            "The quote must occur verbatim in the source. Leave `start`/`end` out to have them found; a quote "
+            "that occurs several times needs `start`. An absent or ambiguous quote, or offsets that do not hold "
+            "it, is a 400 naming the field."
+        ),
+        tags=["proposals"],
+        examples=[
+            OpenApiExample(
+                "Quote located automatically",
+                value={
+                    "source": {"id": 1},
+                    "quote": "Premier Li Keqiang called for the signing of an anti-extremism treaty",
+                },
+                request_only=True,
+            )
+        ],
+    ),
+)
+class ProposalEvidenceViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+    """The verbatim quotes backing one proposal, with their offsets."""
+
+    serializer_class = EvidenceSerializer
+    pagination_class = None
+    filter_backends = []
+
+    def get_queryset(self):
+        return Evidence.objects.filter(proposal=_proposal_for(self)).select_related("source").defer("source__text")
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        serializer.instance = services.evidence_attach(
+            proposal=_proposal_for(self),
+            source=data["source"],
+            quote=data["quote"],
+            start=data.get("start"),
+            end=data.get("end"),
+            note=data.get("note", ""),
+            user=self.request.user,
+        )
+
+
+def _crud_schema(noun: str, plural: str):
+    return extend_schema_view(
+        list=extend_schema(summary=f"List {plural}"),
+        retrieve=extend_schema(summary=f"Get {noun}"),
+        create=extend_schema(summary=f"Create {noun}"),
+        update=extend_schema(summary=f"Replace {noun}"),
+        partial_update=extend_schema(summary=f"Change some fields of {noun}"),
+        destroy=extend_schema(summary=f"Delete {noun}", description="Refused with 409 while proposals refer to it."),
+    )
+
+
+@_crud_schema("an actor", "actors")
+class ActorViewSet(HistoryMixin, ProtectedDeleteMixin, viewsets.ModelViewSet):
+    """People, organisations, states and intergovernmental bodies that put
+    proposals forward or are party to them. Unnamed actors ("one Chinese
+    scholar") are listed with `named: false`."""
+
+    queryset = Actor.objects.with_related()
+    serializer_class = ActorSerializer
+    filterset_fields = ["kind", "named", "country_code", "slug"]
+    ordering_fields = ["name", "updated_at", "kind"]
+    ordering = ["name", "id"]
+
+
+@_crud_schema("a venue", "venues")
+class VenueViewSet(HistoryMixin, ProtectedDeleteMixin, viewsets.ModelViewSet):
+    """Summits, meetings, standing bodies, bilateral channels, frameworks and
+    publications where proposals are put forward or taken up."""
+
+    queryset = Venue.objects.with_related()
+    serializer_class = VenueSerializer
+    filterset_fields = ["kind", "organisation", "slug"]
+    ordering_fields = ["name", "starts_on", "updated_at"]
+    ordering = ["name", "id"]
+
+
+@_crud_schema("a source", "sources")
+class SourceViewSet(HistoryMixin, ProtectedDeleteMixin, viewsets.ModelViewSet):
+    """The texts proposals are drawn from. A source's detail includes its
+    full `text`, so a client can highlight every quote by its offsets
+    (`text[start:end] == quote`). Lists leave the text out."""
+
+    filterset_fields = ["language", "published_precision", "slug"]
+    ordering_fields = ["published_on", "title", "updated_at"]
+    ordering = ["-published_on", "title", "id"]
+
+    def get_queryset(self):
+        queryset = Source.objects.with_related()
+        if self.action == "list":
+            queryset = queryset.defer("text")
+        return queryset
+
+    def get_serializer_class(self):
+        return SourceListSerializer if self.action == "list" else SourceSerializer
+
+
+@_crud_schema("a topic", "topics")
+class TopicViewSet(HistoryMixin, ProtectedDeleteMixin, viewsets.ModelViewSet):
+    """Policy areas that classify proposals, addressed by slug."""
+
+    queryset = Topic.objects.all()
+    serializer_class = TopicSerializer
+    lookup_field = "slug"
+    lookup_value_regex = r"[-a-zA-Z0-9_]+"
+    filterset_fields = []
+    ordering_fields = ["name", "slug"]
+    ordering = ["name", "id"]

@@ -1,0 +1,606 @@
+"""The tracker's domain: sources, actors, venues, topics, proposals, and the
+quotes and status events that back every claim about a proposal.
+
+Rules that span several rows (changing a proposal's status, attaching
+verified evidence) live in ``proposals.services``; rules about one row live
+in the model's ``clean()`` here, so the admin, the API and the seed loader
+all obey the same checks.
+"""
+
+import hashlib
+import re
+
+from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Prefetch, Q
+from django.db.models.functions import Length
+from simple_history.models import HistoricalRecords
+
+SLUG_HELP = "Stable identifier used in URLs and the seed data; lowercase letters, digits and hyphens."
+
+# Register Length as a transform so a CheckConstraint can compare a quote's
+# length with its offsets on both PostgreSQL and SQLite.
+models.TextField.register_lookup(Length)
+
+
+class DatePrecision(models.TextChoices):
+    """How much of a stored date is known. Month and year precision store the
+    first day of the period; clients must not read more into it."""
+
+    DAY = "day", "Day"
+    MONTH = "month", "Month"
+    YEAR = "year", "Year"
+
+
+class Status(models.TextChoices):
+    """The lifecycle of a proposal. The order below is the usual progression;
+    any status can follow any other, because real proposals stall, revive and
+    get superseded."""
+
+    PROPOSED = "proposed", "Proposed"
+    UNDER_DISCUSSION = "under_discussion", "Under discussion"
+    AGREED_IN_PRINCIPLE = "agreed_in_principle", "Agreed in principle"
+    ADOPTED = "adopted", "Adopted / signed"
+    IN_FORCE = "in_force", "In force / implemented"
+    STALLED = "stalled", "Stalled"
+    REJECTED = "rejected", "Rejected"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    SUPERSEDED = "superseded", "Superseded"
+
+
+#: Plain-English meaning of every status code, shown in the admin and the API docs.
+STATUS_EXPLANATIONS = {
+    Status.PROPOSED: "Put forward by a proponent; no party has taken it up yet.",
+    Status.UNDER_DISCUSSION: "Being discussed or negotiated by the parties it would involve.",
+    Status.AGREED_IN_PRINCIPLE: "The parties have agreed to it in principle; no binding text yet.",
+    Status.ADOPTED: "Adopted, signed or formally decided, but not yet in force or operating.",
+    Status.IN_FORCE: "In force, implemented or operating.",
+    Status.STALLED: "Taken up once, but with no progress reported since.",
+    Status.REJECTED: "Turned down by the parties or venue it was put to.",
+    Status.WITHDRAWN: "Withdrawn by its proponent.",
+    Status.SUPERSEDED: "Replaced by another proposal (see its relations).",
+}
+
+
+class ActorKind(models.TextChoices):
+    PERSON = "person", "Person"
+    ORGANISATION = "organisation", "Organisation"
+    STATE = "state", "State"
+    INTERGOVERNMENTAL = "intergovernmental", "Intergovernmental body"
+
+
+class VenueKind(models.TextChoices):
+    SUMMIT = "summit", "Summit"
+    MEETING = "meeting", "Meeting"
+    STANDING_BODY = "standing_body", "Standing body"
+    BILATERAL_CHANNEL = "bilateral_channel", "Bilateral channel"
+    FRAMEWORK = "framework", "Framework"
+    PUBLICATION = "publication", "Publication"
+
+
+class ProponentRole(models.TextChoices):
+    PROPOSED = "proposed", "Proposed"
+    CALLED_FOR = "called_for", "Called for"
+    ENDORSED = "endorsed", "Endorsed"
+    OPPOSED = "opposed", "Opposed"
+    REPORTED = "reported", "Reported / analysed"
+
+
+class RelationType(models.TextChoices):
+    BUILDS_ON = "builds_on", "Builds on"
+    ALTERNATIVE_TO = "alternative_to", "Alternative to"
+    IMPLEMENTS = "implements", "Implements"
+    SUPERSEDES = "supersedes", "Supersedes"
+    RELATED = "related", "Related"
+
+
+class VersionedModel(models.Model):
+    """Adds a ``version`` counter, bumped on every save.
+
+    The API derives strong ETags from it and the admin uses it to refuse a
+    stale save, so two editors never silently overwrite each other.
+    """
+
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            self.version += 1
+        super().save(*args, **kwargs)
+
+
+# --------------------------------------------------------------------------
+# Reference data
+# --------------------------------------------------------------------------
+
+
+class Topic(models.Model):
+    """A policy area a proposal belongs to (terror financing, border control,
+    extradition...). Topics classify; they do not nest."""
+
+    slug = models.SlugField(max_length=80, unique=True, help_text=SLUG_HELP)
+    name = models.CharField(max_length=120, unique=True)
+    description = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class SourceQuerySet(models.QuerySet):
+    def with_related(self):
+        return self.annotate(evidence_count=models.Count("evidence", distinct=True))
+
+
+class Source(VersionedModel):
+    """A document proposals are drawn from, with its full verbatim text.
+
+    Evidence quotes point into ``text`` by character offsets, so once any
+    evidence exists, editing the text is allowed only if every quote still
+    sits exactly at its offsets (``clean`` re-verifies and reports which
+    quotes would break).
+    """
+
+    slug = models.SlugField(max_length=120, unique=True, help_text=SLUG_HELP)
+    title = models.CharField(max_length=500)
+    authors = models.CharField(max_length=500, blank=True, help_text="Author(s) exactly as the text names them.")
+    outlet = models.CharField(max_length=200, blank=True)
+    published_on = models.DateField(null=True, blank=True)
+    published_precision = models.CharField(max_length=5, choices=DatePrecision.choices, default=DatePrecision.DAY)
+    published_note = models.TextField(blank=True, help_text="How the date was inferred, where it was.")
+    url = models.URLField(max_length=1000, blank=True)
+    language = models.CharField(max_length=16, default="en", help_text="BCP 47 language tag, e.g. en, zh-Hans.")
+    text = models.TextField(help_text="The full verbatim text. Evidence offsets index into it.")
+    sha256 = models.CharField(max_length=64, editable=False, help_text="SHA-256 of the UTF-8 text.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+    objects = SourceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_on", "title", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(text=""), name="source_text_not_empty"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def clean(self):
+        super().clean()
+        if not self.pk or not self.text:
+            return
+        previous = Source.objects.filter(pk=self.pk).values_list("text", flat=True).first()
+        if previous is None or previous == self.text:
+            return
+        broken = [
+            f"#{ev.pk} ({ev.quote[:40]!r} at {ev.start}-{ev.end})"
+            for ev in self.evidence.all().only("id", "quote", "start", "end")
+            if self.text[ev.start : ev.end] != ev.quote
+        ]
+        if broken:
+            raise ValidationError(
+                {
+                    "text": (
+                        f"This edit would break {len(broken)} evidence quote(s) that point into the text: "
+                        + "; ".join(broken[:10])
+                        + ". Fix or move those quotes first."
+                    )
+                }
+            )
+
+    def save(self, *args, **kwargs):
+        # The digest is derived from the text, never entered by hand.
+        self.sha256 = self.digest(self.text)
+        super().save(*args, **kwargs)
+
+    @staticmethod
+    def digest(text: str) -> str:
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+iso_3166_alpha2 = RegexValidator(r"^[A-Z]{2}$", "Use an ISO 3166-1 alpha-2 code, e.g. CN or US.")
+
+
+class ActorQuerySet(models.QuerySet):
+    def with_related(self):
+        return self.select_related("affiliation")
+
+
+class Actor(VersionedModel):
+    """A person, organisation, state or intergovernmental body that proposes,
+    endorses or is party to proposals.
+
+    Unnamed actors are first-class: "one Chinese scholar" is an actor with
+    ``named=False`` and that phrase as its name, because that is all the
+    source says and all a reader may rely on.
+    """
+
+    slug = models.SlugField(max_length=120, unique=True, help_text=SLUG_HELP)
+    name = models.CharField(max_length=300, help_text="The name, or how the text refers to an unnamed actor.")
+    named = models.BooleanField(default=True, help_text="False for actors the text does not name.")
+    kind = models.CharField(max_length=20, choices=ActorKind.choices)
+    description = models.TextField(blank=True, help_text="As the text gives it, e.g. a title and institution.")
+    # SET_NULL: deleting an institution must not delete the people affiliated with it.
+    affiliation = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="members")
+    country_code = models.CharField(
+        max_length=2, blank=True, validators=[iso_3166_alpha2], help_text="ISO 3166-1 alpha-2; required for states."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+    objects = ActorQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind=ActorKind.STATE) | ~Q(country_code=""), name="actor_state_has_country_code"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        super().clean()
+        if self.kind == ActorKind.STATE and not self.country_code:
+            raise ValidationError({"country_code": "A state needs its ISO 3166-1 alpha-2 code."})
+        if self.affiliation_id and self.affiliation_id == self.pk:
+            raise ValidationError({"affiliation": "An actor cannot be affiliated with itself."})
+
+
+class VenueQuerySet(models.QuerySet):
+    def with_related(self):
+        return self.select_related("organisation")
+
+
+class Venue(VersionedModel):
+    """Where a proposal was put forward or is to be taken up: a summit or
+    meeting, a standing body, a bilateral channel, a framework, or a
+    publication (an op-ed is the venue of its own recommendations)."""
+
+    slug = models.SlugField(max_length=120, unique=True, help_text=SLUG_HELP)
+    name = models.CharField(max_length=300)
+    kind = models.CharField(max_length=20, choices=VenueKind.choices)
+    # SET_NULL: a venue outlives the record of its parent organisation.
+    organisation = models.ForeignKey(Actor, null=True, blank=True, on_delete=models.SET_NULL, related_name="venues")
+    place = models.CharField(max_length=300, blank=True)
+    starts_on = models.DateField(null=True, blank=True)
+    ends_on = models.DateField(null=True, blank=True)
+    note = models.TextField(blank=True, help_text="How place or dates were inferred, where they were.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+    objects = VenueQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(starts_on__isnull=True) | Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
+                name="venue_ends_after_start",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        super().clean()
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            raise ValidationError({"ends_on": "The end date is before the start date."})
+
+
+# --------------------------------------------------------------------------
+# Proposals
+# --------------------------------------------------------------------------
+
+
+class ProposalQuerySet(models.QuerySet):
+    def with_list_related(self):
+        """Everything a list row renders, in a fixed number of queries."""
+        return self.select_related("venue").prefetch_related(
+            Prefetch("proponents", queryset=Proponent.objects.select_related("actor")),
+            Prefetch("topics", queryset=Topic.objects.only("id", "slug", "name")),
+        )
+
+    def with_related(self):
+        """Everything a detail view renders, in a fixed number of queries."""
+        return self.with_list_related().prefetch_related(
+            Prefetch("parties", queryset=Actor.objects.only("id", "slug", "name", "kind")),
+            Prefetch("evidence", queryset=Evidence.objects.select_related("source").defer("source__text")),
+            Prefetch("events", queryset=StatusEvent.objects.select_related("recorded_by")),
+            Prefetch(
+                "relations_out",
+                queryset=ProposalRelation.objects.select_related("to_proposal").only(
+                    "id",
+                    "relation_type",
+                    "note",
+                    "from_proposal_id",
+                    "to_proposal__id",
+                    "to_proposal__slug",
+                    "to_proposal__title",
+                    "to_proposal__status",
+                ),
+            ),
+        )
+
+
+class Proposal(VersionedModel):
+    """A concrete policy proposal: a recommendation or call for an
+    instrument, mechanism or joint action, or such an instrument reported as
+    already adopted or operating.
+
+    ``status`` is the normalised current status. It is derived from the
+    latest status event and written only by
+    ``proposals.services.proposal_sync_status``; never set it directly.
+    """
+
+    slug = models.SlugField(max_length=120, unique=True, help_text=SLUG_HELP)
+    title = models.CharField(max_length=300)
+    summary = models.TextField(
+        blank=True, help_text="One paragraph: what is proposed, by whom, and why it is one record."
+    )
+    status = models.CharField(
+        max_length=24, choices=Status.choices, default=Status.PROPOSED, editable=False, db_index=True
+    )
+    # PROTECT: removing a venue must not silently orphan or delete its proposals.
+    venue = models.ForeignKey(Venue, null=True, blank=True, on_delete=models.PROTECT, related_name="proposals")
+    topics = models.ManyToManyField(Topic, blank=True, related_name="proposals")
+    parties = models.ManyToManyField(
+        Actor, blank=True, related_name="party_to", help_text="Actors the proposal would bind or involve."
+    )
+    proposed_on = models.DateField(null=True, blank=True, help_text="When it was first put forward.")
+    proposed_precision = models.CharField(max_length=5, choices=DatePrecision.choices, default=DatePrecision.DAY)
+    proposed_note = models.TextField(blank=True, help_text="How the date was inferred, where it was.")
+    related = models.ManyToManyField(
+        "self", through="ProposalRelation", symmetrical=False, blank=True, related_name="related_from"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    # Full-text search document (title, summary, evidence quotes). On
+    # PostgreSQL database triggers keep it current on every write path, bulk
+    # loads included, and a GIN index serves ``?q=``; SQLite leaves it empty
+    # and searches with LIKE instead.
+    search_vector = SearchVectorField(null=True, editable=False)
+
+    history = HistoricalRecords(excluded_fields=["search_vector"])
+    objects = ProposalQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        indexes = [
+            models.Index(fields=["proposed_on", "id"], name="proposal_proposed_on_idx"),
+            models.Index(fields=["updated_at", "id"], name="proposal_updated_at_id_idx"),
+            models.Index(fields=["title", "id"], name="proposal_title_idx"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def primary_proponent(self):
+        """The primary proponent link, read from prefetched rows when present."""
+        for link in self.proponents.all():
+            if link.is_primary:
+                return link
+        return None
+
+
+class ProposalRelation(models.Model):
+    """A typed, directed link between two proposals: this one builds on,
+    is an alternative to, implements, supersedes, or is related to that one."""
+
+    from_proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="relations_out")
+    to_proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="relations_in")
+    relation_type = models.CharField(max_length=20, choices=RelationType.choices)
+    note = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["from_proposal_id", "relation_type", "to_proposal_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["from_proposal", "to_proposal", "relation_type"], name="proposal_relation_unique"
+            ),
+            models.CheckConstraint(
+                condition=~Q(from_proposal=models.F("to_proposal")), name="proposal_relation_not_self"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.from_proposal} {self.get_relation_type_display().lower()} {self.to_proposal}"
+
+    def clean(self):
+        super().clean()
+        if self.from_proposal_id and self.from_proposal_id == self.to_proposal_id:
+            raise ValidationError({"to_proposal": "A proposal cannot relate to itself."})
+
+
+# --------------------------------------------------------------------------
+# Evidence, proponents, status events
+# --------------------------------------------------------------------------
+
+
+def locate_quote(text: str, quote: str, start: int | None = None, end: int | None = None) -> tuple[int, int]:
+    """Return the ``(start, end)`` offsets of ``quote`` in ``text``.
+
+    Given offsets must hold the quote exactly. Missing offsets are found,
+    provided the quote occurs exactly once (a ``start`` alone picks among
+    several occurrences). Raises ``ValidationError`` naming the field at
+    fault: an absent quote, an ambiguous one, or offsets that do not match.
+    """
+    if not quote:
+        raise ValidationError({"quote": "The quote is empty."})
+    if start is not None and end is None:
+        end = start + len(quote)
+    if start is not None and end is not None:
+        if text[start:end] == quote:
+            return start, end
+        found = text[start:end]
+        raise ValidationError(
+            {
+                "start": (
+                    f"The source text at {start}-{end} is {found[:60]!r}, not the quote. " + _where_else(text, quote)
+                )
+            }
+        )
+    if end is not None:
+        raise ValidationError({"start": "Give start with end, or neither."})
+    positions = [m.start() for m in re.finditer(re.escape(quote), text)]
+    if not positions:
+        raise ValidationError({"quote": "This quote does not occur verbatim in the source text."})
+    if len(positions) > 1:
+        raise ValidationError(
+            {
+                "quote": (
+                    f"This quote occurs {len(positions)} times in the source (at offsets "
+                    f"{', '.join(map(str, positions[:10]))}); give start to pick one."
+                )
+            }
+        )
+    return positions[0], positions[0] + len(quote)
+
+
+def _where_else(text: str, quote: str) -> str:
+    positions = [m.start() for m in re.finditer(re.escape(quote), text)]
+    if not positions:
+        return "The quote does not occur verbatim anywhere in the source."
+    return f"The quote occurs at offset(s) {', '.join(map(str, positions[:10]))}."
+
+
+class Evidence(models.Model):
+    """A verbatim quote from a source that supports a proposal, a proponent
+    link or a status event, located by character offsets.
+
+    ``text[start:end] == quote`` always holds: ``clean()`` verifies it (and
+    finds missing offsets) and a database constraint backs the length.
+    """
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="evidence")
+    # PROTECT: a source cannot be deleted while quotes point into it.
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="evidence")
+    quote = models.TextField()
+    start = models.PositiveIntegerField(null=True, blank=True, help_text="Character offset; found when left empty.")
+    end = models.PositiveIntegerField(null=True, blank=True, help_text="Exclusive end offset; found when left empty.")
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["proposal_id", "source_id", "start", "id"]
+        verbose_name_plural = "evidence"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(start__isnull=False, end__isnull=False, end__gt=models.F("start")),
+                name="evidence_offsets_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(quote__length=models.F("end") - models.F("start")),
+                name="evidence_quote_length_matches_offsets",
+            ),
+            models.UniqueConstraint(fields=["proposal", "source", "start", "end"], name="evidence_unique_span"),
+        ]
+
+    def __str__(self):
+        short = self.quote if len(self.quote) <= 60 else self.quote[:57] + "..."
+        return f"“{short}”"
+
+    def clean(self):
+        super().clean()
+        if not self.source_id or not self.quote:
+            return
+        self.start, self.end = locate_quote(self.source.text, self.quote, self.start, self.end)
+
+
+class Proponent(models.Model):
+    """Links a proposal to an actor who put it forward, called for it,
+    endorsed, opposed or reported it, with the evidence for the attribution.
+    Exactly one link per proposal should be primary."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="proponents")
+    # PROTECT: deleting an actor would silently erase who proposed what.
+    actor = models.ForeignKey(Actor, on_delete=models.PROTECT, related_name="proponent_links")
+    role = models.CharField(max_length=20, choices=ProponentRole.choices, default=ProponentRole.PROPOSED)
+    is_primary = models.BooleanField(default=False)
+    # SET_NULL: losing a quote weakens the attribution but must not delete it.
+    evidence = models.ForeignKey(
+        Evidence, null=True, blank=True, on_delete=models.SET_NULL, related_name="proponent_links"
+    )
+    note = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["proposal_id", "-is_primary", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["proposal", "actor", "role"], name="proponent_unique_role"),
+            models.UniqueConstraint(fields=["proposal"], condition=Q(is_primary=True), name="proponent_one_primary"),
+        ]
+
+    def __str__(self):
+        return f"{self.actor} — {self.get_role_display().lower()}"
+
+    def clean(self):
+        super().clean()
+        if self.evidence_id and self.proposal_id and self.evidence.proposal_id != self.proposal_id:
+            raise ValidationError({"evidence": "The evidence belongs to another proposal."})
+
+
+class StatusEventQuerySet(models.QuerySet):
+    def latest_first(self):
+        return self.order_by("-occurred_on", "-recorded_at", "-id")
+
+
+class StatusEvent(models.Model):
+    """One dated entry in a proposal's status timeline.
+
+    The proposal's current status is its latest event's status (by date,
+    then by when it was recorded). Create events through
+    ``proposals.services.status_event_record``, which keeps the two in step.
+    """
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="events")
+    status = models.CharField(max_length=24, choices=Status.choices)
+    occurred_on = models.DateField()
+    precision = models.CharField(max_length=5, choices=DatePrecision.choices, default=DatePrecision.DAY)
+    note = models.TextField(blank=True)
+    # SET_NULL: the event stays in the timeline if its quote is removed.
+    evidence = models.ForeignKey(
+        Evidence, null=True, blank=True, on_delete=models.SET_NULL, related_name="status_events"
+    )
+    # SET_NULL: the record of an event outlives the account of who entered it.
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="status_events"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+    objects = StatusEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["proposal_id", "occurred_on", "recorded_at", "id"]
+        indexes = [models.Index(fields=["proposal", "occurred_on"], name="statusevent_timeline_idx")]
+
+    def __str__(self):
+        return f"{self.get_status_display()} on {self.occurred_on}"
+
+    def clean(self):
+        super().clean()
+        if self.evidence_id and self.proposal_id and self.evidence.proposal_id != self.proposal_id:
+            raise ValidationError({"evidence": "The evidence belongs to another proposal."})

@@ -1,0 +1,252 @@
+"""Writes that enforce rules or touch several rows.
+
+The admin, the API and the seed loader call these functions instead of
+saving models directly, so each rule lives here once. They are keyword-only
+and run inside a transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from .models import DatePrecision, Evidence, Proponent, Proposal, ProposalRelation, Source, Status, StatusEvent
+
+
+def _full_save(instance, *, user: AbstractBaseUser | None = None) -> None:
+    """Validate and save, crediting ``user`` in the history row when given."""
+    instance.full_clean()
+    if user is not None and getattr(user, "is_authenticated", False):
+        instance._history_user = user
+    instance.save()
+
+
+@transaction.atomic
+def proposal_sync_status(*, proposal: Proposal, user: AbstractBaseUser | None = None) -> Proposal:
+    """Set ``proposal.status`` from its latest status event.
+
+    This is the only code that writes ``Proposal.status``. The proposal row
+    is locked first, so two events recorded at once cannot leave it stale.
+    The change is saved through the model, so it bumps the version (and so
+    the ETag) and appears in the proposal's history.
+    """
+    locked = Proposal.objects.select_for_update().get(pk=proposal.pk)
+    latest = StatusEvent.objects.filter(proposal_id=proposal.pk).latest_first().only("status").first()
+    new_status = latest.status if latest else Status.PROPOSED
+    if locked.status != new_status:
+        locked.status = new_status
+        if user is not None and getattr(user, "is_authenticated", False):
+            locked._history_user = user
+        locked.save(update_fields=["status", "version", "updated_at"])
+    proposal.status, proposal.version, proposal.updated_at = locked.status, locked.version, locked.updated_at
+    return proposal
+
+
+@transaction.atomic
+def status_event_record(
+    *,
+    proposal: Proposal,
+    status: str,
+    occurred_on: dt.date,
+    precision: str = DatePrecision.DAY,
+    note: str = "",
+    evidence: Evidence | None = None,
+    user: AbstractBaseUser | None = None,
+) -> StatusEvent:
+    """Add a dated event to a proposal's timeline and update its current status.
+
+    This is the one way to change a proposal's status.
+    """
+    event = StatusEvent(
+        proposal=proposal,
+        status=status,
+        occurred_on=occurred_on,
+        precision=precision,
+        note=note,
+        evidence=evidence,
+        recorded_by=user if getattr(user, "is_authenticated", False) else None,
+    )
+    _full_save(event, user=user)
+    proposal_sync_status(proposal=proposal, user=user)
+    return event
+
+
+@transaction.atomic
+def status_event_delete(*, event: StatusEvent, user: AbstractBaseUser | None = None) -> None:
+    """Remove an event recorded in error and re-derive the current status."""
+    proposal = event.proposal
+    if user is not None and getattr(user, "is_authenticated", False):
+        event._history_user = user
+    event.delete()
+    proposal_sync_status(proposal=proposal, user=user)
+
+
+@transaction.atomic
+def evidence_attach(
+    *,
+    proposal: Proposal,
+    source: Source,
+    quote: str,
+    start: int | None = None,
+    end: int | None = None,
+    note: str = "",
+    user: AbstractBaseUser | None = None,
+) -> Evidence:
+    """Attach a verbatim quote to a proposal.
+
+    The quote must occur in the source; missing offsets are found, and an
+    absent or ambiguous quote is refused with a ``ValidationError``.
+    """
+    evidence = Evidence(proposal=proposal, source=source, quote=quote, start=start, end=end, note=note)
+    _full_save(evidence, user=user)
+    return evidence
+
+
+@transaction.atomic
+def record_save(*, instance, user: AbstractBaseUser | None = None, **fields):
+    """Set ``fields`` on any simple record (actor, venue, source, topic),
+    validate it with the model's rules and save it."""
+    for name, value in fields.items():
+        setattr(instance, name, value)
+    _full_save(instance, user=user)
+    return instance
+
+
+def _set_links(proposal: Proposal, *, topics, parties, proponents, relations, user) -> None:
+    """Replace the proposal's many-valued links with the given ones (``None``
+    leaves a kind of link unchanged)."""
+    if topics is not None:
+        proposal.topics.set(topics)
+    if parties is not None:
+        proposal.parties.set(parties)
+    if proponents is not None:
+        wanted = {(p["actor"].pk, p["role"]): p for p in proponents}
+        existing = {(link.actor_id, link.role): link for link in proposal.proponents.all()}
+        for key, link in existing.items():
+            if key not in wanted:
+                link._history_user = user
+                link.delete()
+        # Clear primaries first, so the one-primary constraint holds at every step.
+        for key, link in existing.items():
+            if key in wanted and link.is_primary and not wanted[key]["is_primary"]:
+                link.is_primary = False
+                _full_save(link, user=user)
+        for key, data in wanted.items():
+            link = existing.get(key) or Proponent(proposal=proposal, actor=data["actor"], role=data["role"])
+            if link.pk is None or link.is_primary != data["is_primary"]:
+                link.is_primary = data["is_primary"]
+                _full_save(link, user=user)
+    if relations is not None:
+        wanted = {(r["to_proposal"].pk, r["relation_type"]): r for r in relations}
+        for relation in proposal.relations_out.all():
+            if (relation.to_proposal_id, relation.relation_type) not in wanted:
+                relation._history_user = user
+                relation.delete()
+            else:
+                wanted.pop((relation.to_proposal_id, relation.relation_type))
+        for data in wanted.values():
+            _full_save(
+                ProposalRelation(
+                    from_proposal=proposal, to_proposal=data["to_proposal"], relation_type=data["relation_type"]
+                ),
+                user=user,
+            )
+
+
+@transaction.atomic
+def proposal_create(
+    *,
+    user: AbstractBaseUser | None = None,
+    initial_status: str = Status.PROPOSED,
+    topics=None,
+    parties=None,
+    proponents=None,
+    relations=None,
+    **fields,
+) -> Proposal:
+    """Create a proposal with its links and its first status event, so every
+    proposal has a timeline from the start. The event is dated
+    ``proposed_on`` (or today) with the same precision."""
+    proposal = Proposal(**fields)
+    _full_save(proposal, user=user)
+    _set_links(proposal, topics=topics, parties=parties, proponents=proponents, relations=relations, user=user)
+    status_event_record(
+        proposal=proposal,
+        status=initial_status,
+        occurred_on=proposal.proposed_on or timezone.now().date(),
+        precision=proposal.proposed_precision if proposal.proposed_on else DatePrecision.DAY,
+        note="Status when the proposal was recorded.",
+        user=user,
+    )
+    return proposal
+
+
+@transaction.atomic
+def proposal_update(
+    *,
+    proposal: Proposal,
+    user: AbstractBaseUser | None = None,
+    topics=None,
+    parties=None,
+    proponents=None,
+    relations=None,
+    **fields,
+) -> Proposal:
+    """Change a proposal's own fields and, where given, replace its topics,
+    parties, proponents and relations. The status is not among them: add a
+    status event instead."""
+    if "status" in fields:
+        raise ValueError("Change the status with status_event_record, not proposal_update.")
+    for name, value in fields.items():
+        setattr(proposal, name, value)
+    _full_save(proposal, user=user)
+    _set_links(proposal, topics=topics, parties=parties, proponents=proponents, relations=relations, user=user)
+    return proposal
+
+
+def history_entries(records) -> list[dict]:
+    """Turn a record's simple-history rows into API entries, newest first,
+    each with the field-level differences from the version before it."""
+    rows = list(records.select_related("history_user").order_by("history_date", "history_id"))
+    if not rows:
+        return []
+    model = rows[0].instance_type
+    tracked = [
+        f.attname
+        for f in model._meta.concrete_fields
+        if hasattr(rows[0], f.attname) and f.attname not in {"search_vector"}
+    ]
+    kinds = {"+": "created", "~": "changed", "-": "deleted"}
+    entries, previous = [], None
+    for row in rows:
+        changes = []
+        for name in tracked:
+            new = getattr(row, name)
+            old = getattr(previous, name) if previous is not None else None
+            if previous is None or old != new:
+                if row.history_type == "-" or (previous is None and new in (None, "")):
+                    continue
+                changes.append({"field": name, "old": _plain(old), "new": _plain(new)})
+        entries.append(
+            {
+                "history_id": row.history_id,
+                "date": row.history_date,
+                "type": kinds.get(row.history_type, "changed"),
+                "user": row.history_user.get_username() if row.history_user else None,
+                "reason": row.history_change_reason,
+                "changes": changes,
+            }
+        )
+        previous = row
+    entries.reverse()
+    return entries
+
+
+def _plain(value):
+    """JSON-friendly form of a field value."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value) if not hasattr(value, "isoformat") else value.isoformat()

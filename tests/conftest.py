@@ -1,0 +1,103 @@
+"""Shared fixtures. Tests run against the real database DATABASE_URL names
+(PostgreSQL in CI) or the embedded SQLite; nothing is mocked."""
+
+import datetime as dt
+
+import pytest
+from django.contrib.auth.models import Group
+from rest_framework.test import APIClient
+
+from proposals import services
+from proposals.models import Actor, ActorKind, Source, Topic, Venue, VenueKind
+
+SAMPLE_TEXT = (
+    "At the summit, Premier Li called for the signing of an anti-extremism treaty. "
+    "A researcher said the bloc may launch a cooperative mechanism. "
+    "The treaty was discussed again. The treaty was discussed again."
+)
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_storage(settings):
+    # The manifest storage needs collectstatic; tests serve files from the apps.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def source(db):
+    return services.record_save(
+        instance=Source(),
+        slug="sample-source",
+        title="Sample report",
+        authors="A. Reporter",
+        outlet="Sample Outlet",
+        published_on=dt.date(2015, 12, 15),
+        text=SAMPLE_TEXT,
+    )
+
+
+@pytest.fixture
+def actor(db):
+    return services.record_save(
+        instance=Actor(), slug="li-keqiang", name="Li Keqiang", kind=ActorKind.PERSON, description="Premier of China"
+    )
+
+
+@pytest.fixture
+def venue(db):
+    return services.record_save(instance=Venue(), slug="sco-summit", name="SCO summit", kind=VenueKind.SUMMIT)
+
+
+@pytest.fixture
+def topic(db):
+    return services.record_save(instance=Topic(), slug="legal-instruments", name="Legal instruments")
+
+
+@pytest.fixture
+def proposal(db, actor, venue, topic, source):
+    proposal = services.proposal_create(
+        slug="anti-extremism-treaty",
+        title="Anti-extremism treaty",
+        summary="A treaty against extremism.",
+        venue=venue,
+        proposed_on=dt.date(2015, 12, 15),
+        topics=[topic],
+        proponents=[{"actor": actor, "role": "called_for", "is_primary": True}],
+    )
+    services.evidence_attach(
+        proposal=proposal, source=source, quote="Premier Li called for the signing of an anti-extremism treaty."
+    )
+    return proposal
+
+
+@pytest.fixture
+def editor(django_user_model):
+    user = django_user_model.objects.create_user("editor", password="pw-editor-1")
+    user.groups.add(Group.objects.get(name="Editors"))
+    return user
+
+
+@pytest.fixture
+def reader(django_user_model):
+    return django_user_model.objects.create_user("reader", password="pw-reader-1")
+
+
+@pytest.fixture
+def staff(django_user_model):
+    return django_user_model.objects.create_superuser("staff", "staff@example.org", "pw-staff-1")
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+@pytest.fixture
+def editor_api(editor):
+    client = APIClient()
+    client.force_authenticate(editor)
+    return client
