@@ -178,6 +178,11 @@ class Source(VersionedModel):
     def __str__(self):
         return self.title
 
+    def save(self, *args, **kwargs):
+        # The digest is derived from the text, never entered by hand.
+        self.sha256 = self.digest(self.text)
+        super().save(*args, **kwargs)
+
     def clean(self):
         super().clean()
         if not self.pk or not self.text:
@@ -200,11 +205,6 @@ class Source(VersionedModel):
                     )
                 }
             )
-
-    def save(self, *args, **kwargs):
-        # The digest is derived from the text, never entered by hand.
-        self.sha256 = self.digest(self.text)
-        super().save(*args, **kwargs)
 
     @staticmethod
     def digest(text: str) -> str:
