@@ -6,6 +6,7 @@ production are a handful of environment variables, all listed in
 exactly this file.
 """
 
+import datetime
 import os
 from pathlib import Path
 
@@ -58,6 +59,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    "knox",
     "proposals",
 ]
 
@@ -74,7 +76,8 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
-ROOT_URLCONF = "tracker.urls"
+# The benchmark mounts its baseline view through its own URLconf (bench/).
+ROOT_URLCONF = os.environ.get("DJANGO_ROOT_URLCONF", "tracker.urls")
 WSGI_APPLICATION = "tracker.wsgi.application"
 
 TEMPLATES = [
@@ -135,9 +138,20 @@ STORAGES = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DJANGO_MAX_BODY_BYTES", str(1024 * 1024)))
 
 REST_FRAMEWORK = {
+    # Token first: its WWW-Authenticate header turns anonymous writes into 401s.
+    # No BasicAuthentication: a password hash per request costs ~100s of ms.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": os.environ.get("API_THROTTLE_ANON", "600/minute"),
+        "user": os.environ.get("API_THROTTLE_USER", "3000/minute"),
+    },
     "DEFAULT_PERMISSION_CLASSES": [
         "proposals.api.permissions.ModelPermissionsOrReadOnly",
     ],
@@ -162,6 +176,12 @@ REST_FRAMEWORK = {
     "DEFAULT_VERSIONING_CLASS": None,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "ORDERING_PARAM": "ordering",
+}
+
+# Knox tokens: stored hashed, expiring, revocable (admin or `manage.py issue_token`).
+REST_KNOX = {
+    "TOKEN_TTL": datetime.timedelta(days=int(os.environ.get("API_TOKEN_TTL_DAYS", "90"))),
+    "AUTO_REFRESH": False,
 }
 
 # When true, reading the API also requires a signed-in user or a token.
