@@ -527,6 +527,13 @@ class Evidence(models.Model):
             return
         self.start, self.end = locate_quote(self.source.text, self.quote, self.start, self.end)
 
+    def validate_constraints(self, exclude=None):
+        if self.start is None or self.end is None:
+            # The quote could not be located; clean() already said why, and
+            # the offset constraints would only repeat it less clearly.
+            exclude = {*(exclude or ()), "start", "end", "quote"}
+        super().validate_constraints(exclude=exclude)
+
 
 class Proponent(models.Model):
     """Links a proposal to an actor who put it forward, called for it,

@@ -26,21 +26,21 @@ def _full_save(instance, *, user: AbstractBaseUser | None = None) -> None:
 
 @transaction.atomic
 def proposal_sync_status(*, proposal: Proposal, user: AbstractBaseUser | None = None) -> Proposal:
-    """Set ``proposal.status`` from its latest status event.
+    """Re-derive ``proposal.status`` from its latest status event and mark the
+    proposal as changed.
 
-    This is the only code that writes ``Proposal.status``. The proposal row
-    is locked first, so two events recorded at once cannot leave it stale.
-    The change is saved through the model, so it bumps the version (and so
-    the ETag) and appears in the proposal's history.
+    This is the only code that writes ``Proposal.status``. Every write to a
+    proposal's parts (events, evidence, links) ends here, so the proposal's
+    ``version`` (its ETag) and ``updated_at`` (what sync clients poll) move
+    whenever anything in its representation does. The row is locked first,
+    so two writers cannot leave it stale.
     """
     locked = Proposal.objects.select_for_update().get(pk=proposal.pk)
     latest = StatusEvent.objects.filter(proposal_id=proposal.pk).latest_first().only("status").first()
-    new_status = latest.status if latest else Status.PROPOSED
-    if locked.status != new_status:
-        locked.status = new_status
-        if user is not None and getattr(user, "is_authenticated", False):
-            locked._history_user = user
-        locked.save(update_fields=["status", "version", "updated_at"])
+    locked.status = latest.status if latest else Status.PROPOSED
+    if user is not None and getattr(user, "is_authenticated", False):
+        locked._history_user = user
+    locked.save(update_fields=["status", "version", "updated_at"])
     proposal.status, proposal.version, proposal.updated_at = locked.status, locked.version, locked.updated_at
     return proposal
 
@@ -102,6 +102,7 @@ def evidence_attach(
     """
     evidence = Evidence(proposal=proposal, source=source, quote=quote, start=start, end=end, note=note)
     _full_save(evidence, user=user)
+    proposal_sync_status(proposal=proposal, user=user)
     return evidence
 
 
@@ -109,19 +110,32 @@ def evidence_attach(
 def record_save(*, instance, user: AbstractBaseUser | None = None, **fields):
     """Set ``fields`` on any simple record (actor, venue, source, topic),
     validate it with the model's rules and save it."""
-    for name, value in fields.items():
-        setattr(instance, name, value)
-    _full_save(instance, user=user)
+    if _assign(instance, fields) or instance.pk is None:
+        _full_save(instance, user=user)
     return instance
 
 
-def _set_links(proposal: Proposal, *, topics, parties, proponents, relations, user) -> None:
+def _assign(instance, fields: dict) -> bool:
+    """Set ``fields`` on ``instance``; return whether any value changed, so an
+    unchanged PUT writes nothing (no new version, no history row)."""
+    changed = False
+    for name, value in fields.items():
+        if getattr(instance, name) != value:
+            setattr(instance, name, value)
+            changed = True
+    return changed
+
+
+def _set_links(proposal: Proposal, *, topics, parties, proponents, relations, user) -> bool:
     """Replace the proposal's many-valued links with the given ones (``None``
-    leaves a kind of link unchanged)."""
-    if topics is not None:
+    leaves a kind of link unchanged). Returns whether anything changed."""
+    changed = False
+    if topics is not None and {t.pk for t in topics} != set(proposal.topics.values_list("pk", flat=True)):
         proposal.topics.set(topics)
-    if parties is not None:
+        changed = True
+    if parties is not None and {a.pk for a in parties} != set(proposal.parties.values_list("pk", flat=True)):
         proposal.parties.set(parties)
+        changed = True
     if proponents is not None:
         wanted = {(p["actor"].pk, p["role"]): p for p in proponents}
         existing = {(link.actor_id, link.role): link for link in proposal.proponents.all()}
@@ -129,22 +143,26 @@ def _set_links(proposal: Proposal, *, topics, parties, proponents, relations, us
             if key not in wanted:
                 link._history_user = user
                 link.delete()
+                changed = True
         # Clear primaries first, so the one-primary constraint holds at every step.
         for key, link in existing.items():
             if key in wanted and link.is_primary and not wanted[key]["is_primary"]:
                 link.is_primary = False
                 _full_save(link, user=user)
+                changed = True
         for key, data in wanted.items():
             link = existing.get(key) or Proponent(proposal=proposal, actor=data["actor"], role=data["role"])
             if link.pk is None or link.is_primary != data["is_primary"]:
                 link.is_primary = data["is_primary"]
                 _full_save(link, user=user)
+                changed = True
     if relations is not None:
         wanted = {(r["to_proposal"].pk, r["relation_type"]): r for r in relations}
         for relation in proposal.relations_out.all():
             if (relation.to_proposal_id, relation.relation_type) not in wanted:
                 relation._history_user = user
                 relation.delete()
+                changed = True
             else:
                 wanted.pop((relation.to_proposal_id, relation.relation_type))
         for data in wanted.values():
@@ -154,6 +172,8 @@ def _set_links(proposal: Proposal, *, topics, parties, proponents, relations, us
                 ),
                 user=user,
             )
+            changed = True
+    return changed
 
 
 @transaction.atomic
@@ -200,10 +220,14 @@ def proposal_update(
     status event instead."""
     if "status" in fields:
         raise ValueError("Change the status with status_event_record, not proposal_update.")
-    for name, value in fields.items():
-        setattr(proposal, name, value)
-    _full_save(proposal, user=user)
-    _set_links(proposal, topics=topics, parties=parties, proponents=proponents, relations=relations, user=user)
+    fields_changed = _assign(proposal, fields)
+    if fields_changed:
+        _full_save(proposal, user=user)
+    links_changed = _set_links(
+        proposal, topics=topics, parties=parties, proponents=proponents, relations=relations, user=user
+    )
+    if links_changed and not fields_changed:
+        proposal_sync_status(proposal=proposal, user=user)  # moves version and updated_at
     return proposal
 
 
@@ -217,7 +241,8 @@ def history_entries(records) -> list[dict]:
     tracked = [
         f.attname
         for f in model._meta.concrete_fields
-        if hasattr(rows[0], f.attname) and f.attname not in {"search_vector"}
+        # Bookkeeping fields change on every save; they are not news.
+        if hasattr(rows[0], f.attname) and f.attname not in {"search_vector", "version", "updated_at", "created_at"}
     ]
     kinds = {"+": "created", "~": "changed", "-": "deleted"}
     entries, previous = [], None
