@@ -1,0 +1,600 @@
+"""The seed loader: curated YAML in ``seeds/data/`` into the database.
+
+* Idempotent: records are matched by natural key (slugs; a quote by its
+  source and offsets) and only what differs is written, so a second run
+  creates and updates nothing.
+* All or nothing: the whole file is checked first (structure, references,
+  every quote against its source text), then written in one transaction.
+* Staff edits win: every write is credited to the ``seed-loader`` user, so a
+  record whose latest history row belongs to anyone else was changed by
+  staff after seeding. Such records are skipped and reported, unless the
+  caller asks to overwrite them.
+* Errors name the file, the record and the field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from . import services
+from .models import (
+    Actor,
+    ActorKind,
+    DatePrecision,
+    Evidence,
+    Proponent,
+    ProponentRole,
+    Proposal,
+    ProposalRelation,
+    RelationType,
+    Source,
+    Status,
+    StatusEvent,
+    Topic,
+    Venue,
+    VenueKind,
+    locate_quote,
+)
+
+SEEDS_DIR = Path(settings.BASE_DIR) / "seeds"
+LOADER_USERNAME = "seed-loader"
+KINDS = ["topics", "sources", "actors", "venues", "proposals", "evidence", "proponents", "events", "relations"]
+
+
+class SeedError(Exception):
+    """Bad seed data. The message names the file, the record and the field."""
+
+    def __init__(self, file: Path | str, record: str, field_name: str, message: str):
+        self.file, self.record, self.field, self.message = str(file), record, field_name, message
+        super().__init__(f"{file}: {record}: {field_name}: {message}")
+
+
+@dataclass
+class Report:
+    counts: dict = field(default_factory=lambda: {kind: defaultdict(int) for kind in KINDS})
+    skipped: list[str] = field(default_factory=list)
+
+    def add(self, kind: str, outcome: str, n: int = 1) -> None:
+        self.counts[kind][outcome] += n
+
+    @property
+    def changed(self) -> int:
+        return sum(c["created"] + c["updated"] + c["deleted"] for c in self.counts.values())
+
+    def table(self) -> str:
+        lines = [f"{'kind':<12}{'created':>9}{'updated':>9}{'deleted':>9}{'unchanged':>11}{'skipped':>9}"]
+        for kind in KINDS:
+            c = self.counts[kind]
+            lines.append(
+                f"{kind:<12}{c['created']:>9}{c['updated']:>9}{c['deleted']:>9}{c['unchanged']:>11}{c['skipped']:>9}"
+            )
+        return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------
+# Reading and checking the file
+# --------------------------------------------------------------------------
+
+REQUIRED = {
+    "topics": {"slug", "name"},
+    "sources": {"slug", "file", "title"},
+    "actors": {"slug", "name", "kind"},
+    "venues": {"slug", "name", "kind"},
+    "proposals": {"slug", "title", "evidence", "proponents", "events"},
+}
+ALLOWED = {
+    "topics": REQUIRED["topics"] | {"description"},
+    "sources": REQUIRED["sources"]
+    | {"authors", "outlet", "published_on", "published_precision", "published_note", "url", "language"},
+    "actors": REQUIRED["actors"] | {"named", "description", "affiliation", "country_code"},
+    "venues": REQUIRED["venues"] | {"organisation", "place", "starts_on", "ends_on", "note"},
+    "proposals": REQUIRED["proposals"]
+    | {"summary", "venue", "topics", "parties", "proposed_on", "proposed_precision", "proposed_note", "relations"},
+    "evidence": {"key", "source", "quote", "start", "end", "note"},
+    "proponents": {"actor", "role", "primary", "evidence", "note"},
+    "events": {"status", "date", "precision", "note", "evidence"},
+    "relations": {"type", "to", "note"},
+}
+CHOICES = {
+    ("actors", "kind"): ActorKind.values,
+    ("venues", "kind"): VenueKind.values,
+    ("sources", "published_precision"): DatePrecision.values,
+    ("proposals", "proposed_precision"): DatePrecision.values,
+    ("proponents", "role"): ProponentRole.values,
+    ("events", "status"): Status.values,
+    ("events", "precision"): DatePrecision.values,
+    ("relations", "type"): RelationType.values,
+}
+
+
+class SeedFile:
+    """The parsed data file, with helpers that raise located errors."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SeedError(path, "(file)", "(file)", f"cannot be read: {exc}") from exc
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise SeedError(path, "(file)", "(syntax)", f"is not valid YAML: {exc}") from exc
+        if not isinstance(data, dict):
+            raise SeedError(path, "(file)", "(top level)", "must be a mapping of kinds to lists of records")
+        unknown = set(data) - set(REQUIRED)
+        if unknown:
+            raise SeedError(path, "(file)", ", ".join(sorted(unknown)), f"unknown kind; expected {sorted(REQUIRED)}")
+        self.data = {kind: data.get(kind) or [] for kind in REQUIRED}
+        for kind, records in self.data.items():
+            if not isinstance(records, list):
+                raise SeedError(path, kind, "(list)", "must be a list of records")
+
+    def error(self, record: str, field_name: str, message: str) -> SeedError:
+        return SeedError(self.path, record, field_name, message)
+
+    def check_record(self, kind: str, record, label: str) -> None:
+        if not isinstance(record, dict):
+            raise self.error(label, "(record)", "must be a mapping of fields")
+        missing = REQUIRED.get(kind, set()) - set(record)
+        if missing:
+            raise self.error(label, sorted(missing)[0], "is required")
+        unknown = set(record) - ALLOWED[kind]
+        if unknown:
+            raise self.error(label, sorted(unknown)[0], f"unknown field; allowed: {', '.join(sorted(ALLOWED[kind]))}")
+        for (choice_kind, name), values in CHOICES.items():
+            if choice_kind == kind and name in record and record[name] not in values:
+                raise self.error(label, name, f"{record[name]!r} is not one of {', '.join(values)}")
+
+    def date(self, record: dict, name: str, label: str) -> dt.date | None:
+        value = record.get(name)
+        if value in (None, ""):
+            return None
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(str(value))
+        except ValueError as exc:
+            raise self.error(label, name, f"{value!r} is not a date (YYYY-MM-DD)") from exc
+
+
+def _slug_index(seed: SeedFile, kind: str) -> dict[str, dict]:
+    index = {}
+    for position, record in enumerate(seed.data[kind]):
+        label = f"{kind}[{position}]"
+        seed.check_record(kind, record, label)
+        slug = record["slug"]
+        if slug in index:
+            raise seed.error(f"{kind}[{slug}]", "slug", "is used twice")
+        index[slug] = record
+    return index
+
+
+def check(seed: SeedFile, sources_dir: Path) -> dict[str, dict]:
+    """Check the whole file before anything is written: structure, choices,
+    dates, references between records, and every quote against its text."""
+    idx = {kind: _slug_index(seed, kind) for kind in REQUIRED}
+    texts = {}
+    for slug, record in idx["sources"].items():
+        label = f"sources[{slug}]"
+        path = sources_dir / record["file"]
+        if not path.is_file():
+            raise seed.error(label, "file", f"{path} does not exist")
+        with path.open(encoding="utf-8", newline="") as handle:
+            texts[slug] = handle.read()
+        seed.date(record, "published_on", label)
+
+    def ref(kind: str, value, label: str, name: str):
+        if value in (None, ""):
+            return
+        if value not in idx[kind]:
+            raise seed.error(label, name, f"refers to unknown {kind[:-1]} {value!r}")
+
+    for slug, record in idx["actors"].items():
+        ref("actors", record.get("affiliation"), f"actors[{slug}]", "affiliation")
+    for slug, record in idx["venues"].items():
+        label = f"venues[{slug}]"
+        ref("actors", record.get("organisation"), label, "organisation")
+        seed.date(record, "starts_on", label)
+        seed.date(record, "ends_on", label)
+
+    for slug, record in idx["proposals"].items():
+        label = f"proposals[{slug}]"
+        ref("venues", record.get("venue"), label, "venue")
+        for topic in record.get("topics") or []:
+            ref("topics", topic, label, "topics")
+        for party in record.get("parties") or []:
+            ref("actors", party, label, "parties")
+        seed.date(record, "proposed_on", label)
+        keys = set()
+        if not record["evidence"]:
+            raise seed.error(label, "evidence", "needs at least one quote")
+        for position, item in enumerate(record["evidence"]):
+            item_label = f"{label}.evidence[{item.get('key', position) if isinstance(item, dict) else position}]"
+            seed.check_record("evidence", item, item_label)
+            for name in ("key", "source", "quote", "start", "end"):
+                if name not in item:
+                    raise seed.error(item_label, name, "is required")
+            ref("sources", item["source"], item_label, "source")
+            if item["key"] in keys:
+                raise seed.error(item_label, "key", "is used twice in this proposal")
+            keys.add(item["key"])
+            try:
+                locate_quote(texts[item["source"]], item["quote"], item["start"], item["end"])
+            except ValidationError as exc:
+                name, messages = next(iter(exc.message_dict.items()))
+                raise seed.error(item_label, name, " ".join(messages)) from exc
+        primaries = 0
+        for position, item in enumerate(record["proponents"] or []):
+            item_label = f"{label}.proponents[{position}]"
+            seed.check_record("proponents", item, item_label)
+            if "actor" not in item:
+                raise seed.error(item_label, "actor", "is required")
+            ref("actors", item["actor"], item_label, "actor")
+            if item.get("evidence") not in (None, *keys):
+                raise seed.error(item_label, "evidence", f"refers to unknown evidence key {item['evidence']!r}")
+            primaries += bool(item.get("primary"))
+        if primaries != 1:
+            raise seed.error(label, "proponents", f"needs exactly one primary proponent, has {primaries}")
+        if not record["events"]:
+            raise seed.error(label, "events", "needs at least one status event")
+        for position, item in enumerate(record["events"]):
+            item_label = f"{label}.events[{position}]"
+            seed.check_record("events", item, item_label)
+            for name in ("status", "date"):
+                if name not in item:
+                    raise seed.error(item_label, name, "is required")
+            seed.date(item, "date", item_label)
+            if item.get("evidence") not in (None, *keys):
+                raise seed.error(item_label, "evidence", f"refers to unknown evidence key {item['evidence']!r}")
+        for position, item in enumerate(record.get("relations") or []):
+            item_label = f"{label}.relations[{position}]"
+            seed.check_record("relations", item, item_label)
+            for name in ("type", "to"):
+                if name not in item:
+                    raise seed.error(item_label, name, "is required")
+            ref("proposals", item["to"], item_label, "to")
+            if item["to"] == slug:
+                raise seed.error(item_label, "to", "a proposal cannot relate to itself")
+    idx["_texts"] = texts
+    return idx
+
+
+# --------------------------------------------------------------------------
+# Writing
+# --------------------------------------------------------------------------
+
+
+class Loader:
+    def __init__(self, seed: SeedFile, idx: dict, *, overwrite: bool, report: Report):
+        self.seed, self.idx, self.overwrite, self.report = seed, idx, overwrite, report
+        User = get_user_model()
+        self.user, _ = User.objects.get_or_create(
+            username=LOADER_USERNAME, defaults={"is_active": False, "first_name": "Seed loader"}
+        )
+        if self.user.has_usable_password():
+            self.user.set_unusable_password()
+            self.user.save(update_fields=["password"])
+
+    # -- helpers ----------------------------------------------------------
+
+    def staff_edited(self, instance) -> bool:
+        """True when someone other than the loader saved the record last."""
+        latest = instance.history.order_by("-history_date", "-history_id").values_list("history_user_id", flat=True)
+        last_user = latest.first()
+        return last_user is not None and last_user != self.user.pk
+
+    def upsert(self, kind: str, model, slug: str, values: dict):
+        """Create or update one simple record by slug; returns the instance."""
+        instance = model.objects.filter(slug=slug).first()
+        label = f"{kind}[{slug}]"
+        if instance is None:
+            instance = self._save(label, model(slug=slug), values)
+            self.report.add(kind, "created")
+            return instance
+        differs = {name: value for name, value in values.items() if getattr(instance, name) != value}
+        if not differs:
+            self.report.add(kind, "unchanged")
+        elif self.staff_edited(instance) and not self.overwrite:
+            self.report.add(kind, "skipped")
+            self.report.skipped.append(f"{label}: changed by staff since seeding; kept ({', '.join(sorted(differs))})")
+        else:
+            self._save(label, instance, differs)
+            self.report.add(kind, "updated")
+        return instance
+
+    def _save(self, label: str, instance, values: dict):
+        try:
+            return services.record_save(instance=instance, user=self.user, **values)
+        except ValidationError as exc:
+            raise self._located(label, exc) from exc
+
+    def _located(self, label: str, exc: ValidationError) -> SeedError:
+        if hasattr(exc, "message_dict"):
+            name, messages = next(iter(exc.message_dict.items()))
+        else:
+            name, messages = "(record)", exc.messages
+        return self.seed.error(label, name, " ".join(messages))
+
+    # -- kinds ------------------------------------------------------------
+
+    def run(self) -> None:
+        idx = self.idx
+        self.topics = {
+            slug: self.upsert("topics", Topic, slug, {"name": r["name"], "description": r.get("description", "")})
+            for slug, r in idx["topics"].items()
+        }
+        self.sources = {}
+        for slug, r in idx["sources"].items():
+            self.sources[slug] = self.upsert(
+                "sources",
+                Source,
+                slug,
+                {
+                    "title": r["title"],
+                    "authors": r.get("authors") or "",
+                    "outlet": r.get("outlet") or "",
+                    "published_on": self.seed.date(r, "published_on", slug),
+                    "published_precision": r.get("published_precision") or DatePrecision.DAY,
+                    "published_note": r.get("published_note") or "",
+                    "url": r.get("url") or "",
+                    "language": r.get("language") or "en",
+                    "text": idx["_texts"][slug],
+                },
+            )
+        # Actors in two passes, so an affiliation may name an actor listed later.
+        self.actors = {}
+        for slug, r in idx["actors"].items():
+            self.actors[slug] = self.upsert(
+                "actors",
+                Actor,
+                slug,
+                {
+                    "name": r["name"],
+                    "named": r.get("named", True),
+                    "kind": r["kind"],
+                    "description": r.get("description") or "",
+                    "country_code": r.get("country_code") or "",
+                },
+            )
+        for slug, r in idx["actors"].items():
+            wanted = self.actors.get(r.get("affiliation")) if r.get("affiliation") else None
+            actor = self.actors[slug]
+            if actor.affiliation_id != (wanted.pk if wanted else None):
+                if self.staff_edited(actor) and not self.overwrite:
+                    self.report.skipped.append(f"actors[{slug}]: affiliation changed by staff; kept")
+                else:
+                    self._save(f"actors[{slug}]", actor, {"affiliation": wanted})
+        self.venues = {}
+        for slug, r in idx["venues"].items():
+            org = r.get("organisation")
+            self.venues[slug] = self.upsert(
+                "venues",
+                Venue,
+                slug,
+                {
+                    "name": r["name"],
+                    "kind": r["kind"],
+                    "organisation": self.actors[org] if org else None,
+                    "place": r.get("place") or "",
+                    "starts_on": self.seed.date(r, "starts_on", slug),
+                    "ends_on": self.seed.date(r, "ends_on", slug),
+                    "note": r.get("note") or "",
+                },
+            )
+        self.proposals = {}
+        for slug, r in idx["proposals"].items():
+            self.proposals[slug] = self.load_proposal(slug, r)
+        # Relations last: their targets must exist.
+        for slug, r in idx["proposals"].items():
+            proposal = self.proposals[slug]
+            if proposal is None:
+                continue
+            self.sync_relations(slug, proposal, r.get("relations") or [])
+
+    def load_proposal(self, slug: str, r: dict) -> Proposal | None:
+        label = f"proposals[{slug}]"
+        fields = {
+            "title": r["title"],
+            "summary": r.get("summary") or "",
+            "venue": self.venues[r["venue"]] if r.get("venue") else None,
+            "proposed_on": self.seed.date(r, "proposed_on", label),
+            "proposed_precision": r.get("proposed_precision") or DatePrecision.DAY,
+            "proposed_note": r.get("proposed_note") or "",
+        }
+        topics = [self.topics[t] for t in r.get("topics") or []]
+        parties = [self.actors[a] for a in r.get("parties") or []]
+        proposal = Proposal.objects.filter(slug=slug).first()
+        if proposal is not None and self.staff_edited(proposal) and not self.overwrite:
+            self.report.add("proposals", "skipped")
+            self.report.skipped.append(f"{label}: changed by staff since seeding; kept with its quotes and timeline")
+            return None
+        try:
+            with transaction.atomic():
+                if proposal is None:
+                    proposal = Proposal(slug=slug, **fields)
+                    services.record_save(instance=proposal, user=self.user)
+                    proposal.topics.set(topics)
+                    proposal.parties.set(parties)
+                    self.report.add("proposals", "created")
+                else:
+                    before = proposal.version
+                    services.proposal_update(
+                        proposal=proposal, user=self.user, topics=topics, parties=parties, **fields
+                    )
+                    self.report.add("proposals", "updated" if proposal.version != before else "unchanged")
+                children_changed = self.sync_children(label, proposal, r)
+                if children_changed:
+                    services.proposal_sync_status(proposal=proposal, user=self.user)
+        except ValidationError as exc:
+            raise self._located(label, exc) from exc
+        return proposal
+
+    def sync_children(self, label: str, proposal: Proposal, r: dict) -> bool:
+        changed = False
+        # Evidence, by (source, start, end).
+        evidence_by_key = {}
+        existing = {(e.source_id, e.start, e.end): e for e in proposal.evidence.all()}
+        wanted = set()
+        for item in r["evidence"]:
+            source = self.sources[item["source"]]
+            key = (source.pk, item["start"], item["end"])
+            wanted.add(key)
+            ev = existing.get(key)
+            note = item.get("note") or ""
+            if ev is None:
+                ev = Evidence(
+                    proposal=proposal, source=source, quote=item["quote"], start=item["start"], end=item["end"]
+                )
+                ev.note = note
+                self._child_save(f"{label}.evidence[{item['key']}]", ev)
+                self.report.add("evidence", "created")
+                changed = True
+            elif ev.note != note:
+                ev.note = note
+                self._child_save(f"{label}.evidence[{item['key']}]", ev)
+                self.report.add("evidence", "updated")
+                changed = True
+            else:
+                self.report.add("evidence", "unchanged")
+            evidence_by_key[item["key"]] = ev
+        for key, ev in existing.items():
+            if key not in wanted:
+                ev._history_user = self.user
+                ev.delete()
+                self.report.add("evidence", "deleted")
+                changed = True
+
+        # Proponents, by (actor, role). Clear stale primaries before setting new ones.
+        existing = {(p.actor_id, p.role): p for p in proposal.proponents.all()}
+        wanted = {}
+        for item in r["proponents"]:
+            role = item.get("role") or ProponentRole.PROPOSED
+            wanted[(self.actors[item["actor"]].pk, role)] = item
+        for key, link in existing.items():
+            if key not in wanted:
+                link._history_user = self.user
+                link.delete()
+                self.report.add("proponents", "deleted")
+                changed = True
+            elif link.is_primary and not wanted[key].get("primary"):
+                link.is_primary = False
+                self._child_save(f"{label}.proponents", link)
+        for (actor_pk, role), item in wanted.items():
+            link = existing.get((actor_pk, role))
+            values = {
+                "is_primary": bool(item.get("primary")),
+                "evidence": evidence_by_key.get(item.get("evidence")),
+                "note": item.get("note") or "",
+            }
+            if link is None:
+                link = Proponent(proposal=proposal, actor=self.actors[item["actor"]], role=role, **values)
+                self._child_save(f"{label}.proponents[{item['actor']}]", link)
+                self.report.add("proponents", "created")
+                changed = True
+            elif any(getattr(link, k) != v for k, v in values.items()):
+                for k, v in values.items():
+                    setattr(link, k, v)
+                self._child_save(f"{label}.proponents[{item['actor']}]", link)
+                self.report.add("proponents", "updated")
+                changed = True
+            else:
+                self.report.add("proponents", "unchanged")
+
+        # Status events, by (status, date).
+        existing = {(e.status, e.occurred_on): e for e in proposal.events.all()}
+        wanted = set()
+        for position, item in enumerate(r["events"]):
+            occurred_on = self.seed.date(item, "date", f"{label}.events[{position}]")
+            key = (item["status"], occurred_on)
+            wanted.add(key)
+            values = {
+                "precision": item.get("precision") or DatePrecision.DAY,
+                "note": item.get("note") or "",
+                "evidence": evidence_by_key.get(item.get("evidence")),
+            }
+            event = existing.get(key)
+            if event is None:
+                event = StatusEvent(
+                    proposal=proposal, status=item["status"], occurred_on=occurred_on, recorded_by=self.user, **values
+                )
+                self._child_save(f"{label}.events[{position}]", event)
+                self.report.add("events", "created")
+                changed = True
+            elif any(getattr(event, k) != v for k, v in values.items()):
+                for k, v in values.items():
+                    setattr(event, k, v)
+                self._child_save(f"{label}.events[{position}]", event)
+                self.report.add("events", "updated")
+                changed = True
+            else:
+                self.report.add("events", "unchanged")
+        for key, event in existing.items():
+            if key not in wanted:
+                event._history_user = self.user
+                event.delete()
+                self.report.add("events", "deleted")
+                changed = True
+        return changed
+
+    def _child_save(self, label: str, instance) -> None:
+        try:
+            instance.full_clean()
+        except ValidationError as exc:
+            raise self._located(label, exc) from exc
+        instance._history_user = self.user
+        instance.save()
+
+    def sync_relations(self, slug: str, proposal: Proposal, relations: list[dict]) -> None:
+        existing = {(r.to_proposal_id, r.relation_type): r for r in proposal.relations_out.all()}
+        wanted = {}
+        for item in relations:
+            target = self.proposals.get(item["to"]) or Proposal.objects.filter(slug=item["to"]).first()
+            wanted[(target.pk, item["type"])] = (target, item.get("note") or "")
+        changed = False
+        for key, relation in existing.items():
+            if key not in wanted:
+                relation._history_user = self.user
+                relation.delete()
+                self.report.add("relations", "deleted")
+                changed = True
+        for key, (target, note) in wanted.items():
+            relation = existing.get(key)
+            if relation is None:
+                relation = ProposalRelation(from_proposal=proposal, to_proposal=target, relation_type=key[1], note=note)
+                self._child_save(f"proposals[{slug}].relations", relation)
+                self.report.add("relations", "created")
+                changed = True
+            elif relation.note != note:
+                relation.note = note
+                self._child_save(f"proposals[{slug}].relations", relation)
+                self.report.add("relations", "updated")
+                changed = True
+            else:
+                self.report.add("relations", "unchanged")
+        if changed:
+            services.proposal_sync_status(proposal=proposal, user=self.user)
+
+
+def load_seeds(
+    data_file: Path | None = None, *, sources_dir: Path | None = None, overwrite_staff_edits: bool = False
+) -> Report:
+    """Load the curated seed data. Raises ``SeedError`` (and writes nothing)
+    when the data is bad; returns a ``Report`` of what it did."""
+    data_file = data_file or SEEDS_DIR / "data" / "corpus.yaml"
+    sources_dir = sources_dir or SEEDS_DIR / "sources"
+    seed = SeedFile(data_file)
+    idx = check(seed, sources_dir)
+    report = Report()
+    with transaction.atomic():
+        Loader(seed, idx, overwrite=overwrite_staff_edits, report=report).run()
+    return report
