@@ -120,7 +120,7 @@ class VersionedModel(models.Model):
 # --------------------------------------------------------------------------
 
 
-class Topic(models.Model):
+class Topic(VersionedModel):
     """A policy area a proposal belongs to (terror financing, border control,
     extradition...). Topics classify; they do not nest."""
 

@@ -445,5 +445,5 @@ class TopicSerializer(RecordSaveMixin, LosslessModelSerializer):
 
     class Meta:
         model = Topic
-        fields = ["id", "slug", "name", "description", "updated_at"]
-        read_only_fields = ["id", "updated_at"]
+        fields = ["id", "slug", "name", "description", "updated_at", "version"]
+        read_only_fields = ["id", "updated_at", "version"]

@@ -1,6 +1,7 @@
 """API v1 viewsets. Thin: each declares its queryset, serializer, filters
 and lookup; writes go through ``proposals.services``."""
 
+from django.db import transaction
 from django.db.models import ProtectedError, RestrictedError
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
@@ -54,6 +55,96 @@ class ProtectedDeleteMixin:
                 f"This {instance._meta.verbose_name} is still referenced by "
                 f"{', '.join(sorted(blockers)) or 'other records'}; remove those references first."
             ) from exc
+
+
+class PreconditionRequired(APIException):
+    status_code = 428
+    default_detail = (
+        "This write needs an If-Match header with the ETag you last read, so it cannot overwrite a change blindly."
+    )
+    default_code = "precondition_required"
+
+
+class PreconditionFailed(APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = "The record changed since you read it (If-Match does not match its ETag). Read it again."
+    default_code = "precondition_failed"
+
+
+def etag_for(instance) -> str:
+    """A strong ETag: the record's id and version, which every save bumps."""
+    return f'"{instance.pk}-{instance.version}"'
+
+
+def _etag_matches(header: str, current: str) -> bool:
+    tags = [tag.strip() for tag in header.split(",")]
+    # Weak tags never match in If-Match (RFC 9110 strong comparison).
+    return "*" in tags or current in tags
+
+
+class ConditionalWriteMixin:
+    """Optimistic concurrency for a versioned resource.
+
+    Reads and writes return a strong ``ETag``; ``If-None-Match`` with the
+    current tag gets 304. ``PUT``, ``PATCH`` and ``DELETE`` must send
+    ``If-Match``: without it 428, with a stale tag 412 and nothing changes.
+    The check runs on the row locked with ``SELECT … FOR UPDATE`` inside the
+    write's transaction, so of two racing writers holding the same tag
+    exactly one wins.
+    """
+
+    conditional_writes = True
+
+    def get_object(self):
+        if self.request.method not in ("PUT", "PATCH", "DELETE"):
+            return super().get_object()
+        if_match = self.request.headers.get("If-Match")
+        if not if_match:
+            # Still 404 first for a record that does not exist.
+            super().get_object()
+            raise PreconditionRequired()
+        # Lock only this table's row; the related rows are read, not written.
+        queryset = self.filter_queryset(self.get_queryset()).select_for_update(of=("self",))
+        obj = get_object_or_404(
+            queryset, **{self.lookup_field: self.kwargs[self.lookup_url_kwarg or self.lookup_field]}
+        )
+        self.check_object_permissions(self.request, obj)
+        if not _etag_matches(if_match, etag_for(obj)):
+            raise PreconditionFailed()
+        return obj
+
+    def retrieve(self, request, *args, **kwargs):
+        instance = self.get_object()
+        tag = etag_for(instance)
+        if _etag_matches(request.headers.get("If-None-Match", ""), tag):
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": tag})
+        return Response(self.get_serializer(instance).data, headers={"ETag": tag})
+
+    def perform_create(self, serializer):
+        super().perform_create(serializer)
+        self._etag = etag_for(serializer.instance)
+
+    def perform_update(self, serializer):
+        super().perform_update(serializer)
+        instance = serializer.instance
+        instance.version = type(instance).objects.filter(pk=instance.pk).values_list("version", flat=True).get()
+        self._etag = etag_for(instance)
+
+    def create(self, request, *args, **kwargs):
+        with transaction.atomic():
+            response = super().create(request, *args, **kwargs)
+        response["ETag"] = self._etag
+        return response
+
+    def update(self, request, *args, **kwargs):
+        with transaction.atomic():
+            response = super().update(request, *args, **kwargs)
+        response["ETag"] = self._etag
+        return response
+
+    def destroy(self, request, *args, **kwargs):
+        with transaction.atomic():
+            return super().destroy(request, *args, **kwargs)
 
 
 class HistoryMixin:
@@ -120,7 +211,7 @@ PROPOSAL_EXAMPLE = {
         summary="Delete a proposal", description="Deletes it with its quotes and timeline; its history is kept."
     ),
 )
-class ProposalViewSet(HistoryMixin, viewsets.ModelViewSet):
+class ProposalViewSet(ConditionalWriteMixin, HistoryMixin, viewsets.ModelViewSet):
     """Policy proposals: who put each forward, where, its current status and
     its dated timeline, each claim backed by verbatim quotes.
 
@@ -273,7 +364,7 @@ def _crud_schema(noun: str, plural: str):
 
 
 @_crud_schema("an actor", "actors")
-class ActorViewSet(HistoryMixin, ProtectedDeleteMixin, viewsets.ModelViewSet):
+class ActorViewSet(ConditionalWriteMixin, HistoryMixin, ProtectedDeleteMixin, viewsets.ModelViewSet):
     """People, organisations, states and intergovernmental bodies that put
     proposals forward or are party to them. Unnamed actors ("one Chinese
     scholar") are listed with `named: false`."""
@@ -286,7 +377,7 @@ class ActorViewSet(HistoryMixin, ProtectedDeleteMixin, viewsets.ModelViewSet):
 
 
 @_crud_schema("a venue", "venues")
-class VenueViewSet(HistoryMixin, ProtectedDeleteMixin, viewsets.ModelViewSet):
+class VenueViewSet(ConditionalWriteMixin, HistoryMixin, ProtectedDeleteMixin, viewsets.ModelViewSet):
     """Summits, meetings, standing bodies, bilateral channels, frameworks and
     publications where proposals are put forward or taken up."""
 
@@ -298,7 +389,7 @@ class VenueViewSet(HistoryMixin, ProtectedDeleteMixin, viewsets.ModelViewSet):
 
 
 @_crud_schema("a source", "sources")
-class SourceViewSet(HistoryMixin, ProtectedDeleteMixin, viewsets.ModelViewSet):
+class SourceViewSet(ConditionalWriteMixin, HistoryMixin, ProtectedDeleteMixin, viewsets.ModelViewSet):
     """The texts proposals are drawn from. A source's detail includes its
     full `text`, so a client can highlight every quote by its offsets
     (`text[start:end] == quote`). Lists leave the text out."""
@@ -318,7 +409,7 @@ class SourceViewSet(HistoryMixin, ProtectedDeleteMixin, viewsets.ModelViewSet):
 
 
 @_crud_schema("a topic", "topics")
-class TopicViewSet(HistoryMixin, ProtectedDeleteMixin, viewsets.ModelViewSet):
+class TopicViewSet(ConditionalWriteMixin, HistoryMixin, ProtectedDeleteMixin, viewsets.ModelViewSet):
     """Policy areas that classify proposals, addressed by slug."""
 
     queryset = Topic.objects.all()

@@ -1,0 +1,113 @@
+"""OpenAPI generation: every operation documents the errors it can return
+(RFC 9457 problem details) and the conditional-request headers it takes.
+
+Out of the box drf-spectacular documents only success responses, so clients
+and contract tests (schemathesis) would meet undocumented 4xx codes. The
+codes each kind of operation adds are listed once here.
+"""
+
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import serializers
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class ProblemFieldErrorSerializer(serializers.Serializer):
+    field = serializers.CharField(help_text="The field at fault, dotted for nested ones; `non_field_errors` otherwise.")
+    code = serializers.CharField(help_text="A stable machine-readable code, e.g. `required`, `invalid_choice`.")
+    detail = serializers.CharField(help_text="What was wrong, for people.")
+
+
+class ProblemSerializer(serializers.Serializer):
+    """RFC 9457 problem details."""
+
+    type = serializers.CharField(help_text="Always `about:blank`: the status code says what kind of problem it is.")
+    title = serializers.CharField(help_text="The HTTP status phrase.")
+    status = serializers.IntegerField()
+    detail = serializers.CharField()
+    errors = ProblemFieldErrorSerializer(many=True, required=False, help_text="Present on validation errors.")
+
+
+ERROR_DESCRIPTIONS = {
+    "400": "Invalid input: malformed JSON, a bad filter or field value. `errors` names each field.",
+    "401": "Authentication needed (send `Authorization: Token <token>`, or sign in).",
+    "403": "Signed in, but not allowed to do this.",
+    "404": "No such record (or page).",
+    "406": "None of the media types in `Accept` can be served.",
+    "409": "Refused because other records still refer to this one.",
+    "412": "`If-Match` does not match the record's current ETag: someone changed it since you read it.",
+    "413": "The request body is larger than the documented cap (1 MiB by default).",
+    "415": "Unsupported `Content-Type`; send `application/json`.",
+    "428": "`If-Match` is required: send the ETag you last read, so you cannot overwrite a change blindly.",
+    "429": "Too many requests; retry after the number of seconds in `Retry-After`.",
+    "503": "The database is unavailable; retry after the number of seconds in `Retry-After`.",
+}
+
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    location=OpenApiParameter.HEADER,
+    required=True,
+    type=str,
+    description="The `ETag` from your last read of this record. Required: without it the write is refused with 428; "
+    "with a stale one, 412.",
+)
+IF_NONE_MATCH = OpenApiParameter(
+    "If-None-Match",
+    location=OpenApiParameter.HEADER,
+    required=False,
+    type=str,
+    description="An `ETag` you hold; if it is still current the answer is 304 with no body.",
+)
+ETAG_HEADER = {
+    "ETag": {
+        "schema": {"type": "string"},
+        "description": "Strong validator of this record's current version; send it back in `If-Match` to write.",
+    }
+}
+
+
+class ProblemAutoSchema(AutoSchema):
+    def _versioned(self) -> bool:
+        return bool(getattr(self.view, "conditional_writes", False))
+
+    def _is_detail(self) -> bool:
+        return "{" in self.path
+
+    def get_override_parameters(self):
+        params = list(super().get_override_parameters())
+        if self._versioned() and self.method in ("PUT", "PATCH", "DELETE"):
+            params.append(IF_MATCH)
+        if self._versioned() and self.method == "GET" and self._is_detail() and not self.path.endswith("history/"):
+            params.append(IF_NONE_MATCH)
+        return params
+
+    def _error_codes(self) -> list[str]:
+        codes = ["401", "403", "406", "429", "503"]
+        if self.method in ("POST", "PUT", "PATCH"):
+            codes += ["400", "413", "415"]
+        if self.method == "GET" and self._is_list_view():
+            codes.append("400")
+        if self._is_detail() or (self.method == "GET" and self._is_list_view()):
+            codes.append("404")
+        if self._versioned() and self.method in ("PUT", "PATCH", "DELETE"):
+            codes += ["412", "428"]
+        if self.method == "DELETE":
+            codes.append("409")
+        return sorted(set(codes))
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        for code in self._error_codes():
+            if code in responses:
+                continue
+            response = self._get_response_for_code(ProblemSerializer, code, media_types=[PROBLEM_MEDIA_TYPE])
+            response["description"] = ERROR_DESCRIPTIONS[code]
+            responses[code] = response
+        if self._versioned() and (self._is_detail() or self.method == "POST") and not self.path.endswith("history/"):
+            for code in ("200", "201"):
+                if code in responses:
+                    responses[code].setdefault("headers", {}).update(ETAG_HEADER)
+            if self.method == "GET" and self._is_detail():
+                responses["304"] = {"description": "Not modified: your `If-None-Match` ETag is current."}
+        return responses
