@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from corsheaders.defaults import default_headers
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -60,12 +61,14 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "simple_history",
     "knox",
+    "corsheaders",
     "proposals",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -183,6 +186,13 @@ REST_KNOX = {
     "TOKEN_TTL": datetime.timedelta(days=int(os.environ.get("API_TOKEN_TTL_DAYS", "90"))),
     "AUTO_REFRESH": False,
 }
+
+# Browser clients on other origins (comma-separated, e.g. https://app.example.org).
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
+CORS_URLS_REGEX = r"^/api/.*$"
+# Clients must read ETag to send If-Match, and Retry-After to back off.
+CORS_EXPOSE_HEADERS = ["ETag", "Retry-After", "Location"]
+CORS_ALLOW_HEADERS = [*default_headers, "if-match", "if-none-match"]
 
 # When true, reading the API also requires a signed-in user or a token.
 API_READ_REQUIRES_AUTH = env_bool("API_READ_REQUIRES_AUTH", False)
