@@ -1,0 +1,238 @@
+"""The admin as staff use it: every page renders, lists are query-budgeted,
+bad quotes are form errors, statuses move through the services, and a stale
+save is refused."""
+
+import datetime as dt
+
+import pytest
+from django.contrib import admin
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from proposals import services
+from proposals.importers import load_seeds
+from proposals.models import Evidence, Proposal, Status
+
+
+@pytest.fixture
+def staff_client(client, staff):
+    client.force_login(staff)
+    return client
+
+
+def _registered():
+    return [model for model in admin.site._registry if model._meta.app_label == "proposals"]
+
+
+@pytest.mark.parametrize("page", ["changelist", "add"])
+def test_every_changelist_and_add_page_renders(staff_client, proposal, page):
+    for model in _registered():
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{page}")
+        assert staff_client.get(url).status_code == 200, url
+
+
+def test_every_change_and_history_page_renders(staff_client, db):
+    load_seeds()
+    for model in _registered():
+        obj = model.objects.first()
+        assert obj is not None, model
+        info = (model._meta.app_label, model._meta.model_name)
+        for page in ("change", "history"):
+            url = reverse(f"admin:{info[0]}_{info[1]}_{page}", args=[obj.pk])
+            assert staff_client.get(url).status_code == 200, url
+
+
+def test_search_finds_a_proposal_by_a_phrase_from_its_quote(staff_client, proposal):
+    url = reverse("admin:proposals_proposal_changelist")
+    response = staff_client.get(url, {"q": "signing of an"})
+    assert proposal.title in response.content.decode()
+    assert response.context["cl"].result_count == 1
+
+
+def _make_proposals(n, actor, venue, topic):
+    for i in range(n):
+        services.proposal_create(
+            slug=f"p-{i}",
+            title=f"Proposal {i}",
+            venue=venue,
+            topics=[topic],
+            proponents=[{"actor": actor, "role": "proposed", "is_primary": True}],
+        )
+
+
+def _changelist_queries(client, url):
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.parametrize(
+    "model",
+    ["proposal", "actor", "venue", "source", "topic", "evidence", "statusevent", "proponent", "proposalrelation"],
+)
+def test_changelists_do_not_query_per_row(staff_client, actor, venue, topic, source, model):
+    url = reverse(f"admin:proposals_{model}_changelist")
+    _make_proposals(5, actor, venue, topic)
+    few = _changelist_queries(staff_client, url)
+    _make_proposals_more = [
+        services.proposal_create(
+            slug=f"q-{i}",
+            title=f"More {i}",
+            venue=venue,
+            topics=[topic],
+            proponents=[{"actor": actor, "role": "proposed", "is_primary": True}],
+        )
+        for i in range(45)
+    ]
+    assert len(_make_proposals_more) == 45
+    many = _changelist_queries(staff_client, url)
+    assert few == many, f"{model}: {few} queries for 5 proposals, {many} for 50"
+
+
+def _inline_management(prefix, total=0, initial=0):
+    return {
+        f"{prefix}-TOTAL_FORMS": str(total),
+        f"{prefix}-INITIAL_FORMS": str(initial),
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
+
+
+def _change_form_data(proposal, **extra):
+    data = {
+        "title": proposal.title,
+        "slug": proposal.slug,
+        "summary": proposal.summary,
+        "seen_version": str(proposal.version),
+        "venue": str(proposal.venue_id or ""),
+        "proposed_on": proposal.proposed_on.isoformat() if proposal.proposed_on else "",
+        "proposed_precision": proposal.proposed_precision,
+        "proposed_note": "",
+        "topics": [str(t.pk) for t in proposal.topics.all()],
+    }
+    links = list(proposal.proponents.all())
+    data.update(_inline_management("proponents", len(links), len(links)))
+    for i, link in enumerate(links):
+        data.update(
+            {
+                f"proponents-{i}-id": str(link.pk),
+                f"proponents-{i}-proposal": str(proposal.pk),
+                f"proponents-{i}-actor": str(link.actor_id),
+                f"proponents-{i}-role": link.role,
+                f"proponents-{i}-is_primary": "on" if link.is_primary else "",
+            }
+        )
+    quotes = list(proposal.evidence.all())
+    data.update(_inline_management("evidence", len(quotes), len(quotes)))
+    for i, ev in enumerate(quotes):
+        data.update(
+            {
+                f"evidence-{i}-id": str(ev.pk),
+                f"evidence-{i}-proposal": str(proposal.pk),
+                f"evidence-{i}-source": str(ev.source_id),
+                f"evidence-{i}-quote": ev.quote,
+                f"evidence-{i}-start": str(ev.start),
+                f"evidence-{i}-end": str(ev.end),
+            }
+        )
+    events = list(proposal.events.all())
+    data.update(_inline_management("events", len(events), len(events)))
+    for i, event in enumerate(events):
+        data.update(
+            {
+                f"events-{i}-id": str(event.pk),
+                f"events-{i}-proposal": str(proposal.pk),
+                f"events-{i}-occurred_on": event.occurred_on.isoformat(),
+                f"events-{i}-precision": event.precision,
+                f"events-{i}-status": event.status,
+            }
+        )
+    data.update(_inline_management("relations_out"))
+    data.update(extra)
+    return data
+
+
+def test_a_status_event_added_inline_moves_the_status(staff_client, proposal):
+    url = reverse("admin:proposals_proposal_change", args=[proposal.pk])
+    data = _change_form_data(proposal)
+    n = int(data["events-TOTAL_FORMS"])
+    data.update(
+        {
+            "events-TOTAL_FORMS": str(n + 1),
+            f"events-{n}-occurred_on": "2016-09-01",
+            f"events-{n}-precision": "day",
+            f"events-{n}-status": Status.ADOPTED,
+        }
+    )
+    response = staff_client.post(url, data)
+    assert response.status_code == 302, response.context["errors"] if response.context else response
+    proposal.refresh_from_db()
+    assert proposal.status == Status.ADOPTED
+    assert proposal.events.latest_first().first().recorded_by.username == "staff"
+
+
+def test_a_bad_quote_is_a_form_error_not_a_500(staff_client, proposal, source):
+    url = reverse("admin:proposals_proposal_change", args=[proposal.pk])
+    data = _change_form_data(proposal)
+    n = int(data["evidence-TOTAL_FORMS"])
+    data.update(
+        {
+            "evidence-TOTAL_FORMS": str(n + 1),
+            f"evidence-{n}-source": str(source.pk),
+            f"evidence-{n}-quote": "A sentence the source never says.",
+        }
+    )
+    response = staff_client.post(url, data)
+    assert response.status_code == 200
+    assert "does not occur verbatim" in response.content.decode()
+    assert Evidence.objects.filter(proposal=proposal).count() == n
+
+
+def test_a_stale_admin_save_is_refused(staff_client, proposal, editor):
+    url = reverse("admin:proposals_proposal_change", args=[proposal.pk])
+    stale = _change_form_data(proposal, title="Second editor's title")
+    # Someone else saves first.
+    services.proposal_update(proposal=proposal, title="First editor's title", user=editor)
+    response = staff_client.post(url, stale)
+    assert response.status_code == 200
+    assert "Someone else saved this proposal" in response.content.decode()
+    proposal.refresh_from_db()
+    assert proposal.title == "First editor's title"
+
+
+def test_a_fresh_admin_save_goes_through(staff_client, proposal):
+    url = reverse("admin:proposals_proposal_change", args=[proposal.pk])
+    response = staff_client.post(url, _change_form_data(proposal, title="Renamed in the admin"))
+    assert response.status_code == 302
+    proposal.refresh_from_db()
+    assert proposal.title == "Renamed in the admin"
+    assert proposal.history.latest().history_user.username == "staff"
+
+
+def test_adding_a_proposal_in_the_admin_opens_its_timeline(staff_client, venue):
+    url = reverse("admin:proposals_proposal_add")
+    data = {
+        "title": "Joint border patrols",
+        "slug": "joint-border-patrols",
+        "summary": "",
+        "venue": str(venue.pk),
+        "proposed_on": "2015-12-15",
+        "proposed_precision": "day",
+        "proposed_note": "",
+        **_inline_management("proponents"),
+        **_inline_management("evidence"),
+        **_inline_management("events"),
+        **_inline_management("relations_out"),
+    }
+    response = staff_client.post(url, data)
+    assert response.status_code == 302
+    created = Proposal.objects.get(slug="joint-border-patrols")
+    assert created.status == Status.PROPOSED
+    assert created.events.get().occurred_on == dt.date(2015, 12, 15)
+
+
+def test_source_text_is_read_only_once_evidence_points_into_it(staff_client, proposal, source):
+    url = reverse("admin:proposals_source_change", args=[source.pk])
+    html = staff_client.get(url).content.decode()
+    assert 'name="text"' not in html
