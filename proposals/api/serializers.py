@@ -430,6 +430,14 @@ class SourceListSerializer(RecordSaveMixin, LosslessModelSerializer):
         ]
         read_only_fields = ["id", "sha256", "evidence_count", "updated_at", "version"]
 
+    def create(self, validated_data):
+        source = super().create(validated_data)
+        # ``evidence_count`` is a queryset annotation (``with_related``), absent
+        # on a freshly created instance, so DRF silently dropped the field from
+        # the 201 response. A new source has no quotes yet.
+        source.evidence_count = 0
+        return source
+
 
 class SourceSerializer(SourceListSerializer):
     """A source with its full verbatim text, so a client can highlight every
