@@ -11,6 +11,7 @@ Every 4xx and 5xx from ``/api/`` is ``application/problem+json``::
 the request as a whole).
 """
 
+import sys
 from http import HTTPStatus
 
 from django.core.exceptions import PermissionDenied
@@ -23,6 +24,8 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler, set_rollback
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
+DB_UNAVAILABLE_DETAIL = "The database is unavailable. Try again shortly."
+DB_UNAVAILABLE_HEADERS = {"Retry-After": "5"}
 
 
 def problem(status_code: int, detail: str, errors=None) -> dict:
@@ -77,10 +80,10 @@ def problem_exception_handler(exc, context):
     elif isinstance(exc, OperationalError | InterfaceError):
         set_rollback()
         return _problem_response(
-            problem(503, "The database is unavailable. Try again shortly."),
+            problem(503, DB_UNAVAILABLE_DETAIL),
             status.HTTP_503_SERVICE_UNAVAILABLE,
             context,
-            headers={"Retry-After": "5"},
+            headers=DB_UNAVAILABLE_HEADERS,
         )
     elif isinstance(exc, DatabaseError):
         # e.g. a value PostgreSQL refuses that validation did not catch.
@@ -119,6 +122,19 @@ def json_error_view(status_code: int):
     """A plain Django view for errors raised outside DRF (unknown URL, crash)."""
 
     def view(request, exception=None):
+        # A lost database can also surface outside DRF's exception handler:
+        # while a response renders (the browsable API's filter form queries
+        # the database, the auth context processor loads the session) or in
+        # middleware. Django calls handler500 inside its ``except`` block, so
+        # the exception is still in sys.exc_info(): answer 503 + Retry-After
+        # like the DRF handler does, not a 500 (tests/test_db_faults.py).
+        if status_code == 500 and _is_database_unavailable(sys.exc_info()[1]):
+            return JsonResponse(
+                problem(503, DB_UNAVAILABLE_DETAIL),
+                status=503,
+                content_type=PROBLEM_CONTENT_TYPE,
+                headers=DB_UNAVAILABLE_HEADERS,
+            )
         return JsonResponse(
             problem(status_code, HTTPStatus(status_code).description),
             status=status_code,
@@ -126,3 +142,14 @@ def json_error_view(status_code: int):
         )
 
     return view
+
+
+def _is_database_unavailable(exc) -> bool:
+    """``exc`` or an exception it was raised from/during is a lost connection."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, OperationalError | InterfaceError):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
