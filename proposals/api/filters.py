@@ -6,6 +6,8 @@ subqueries, so a proposal matching twice is still listed once.
 """
 
 import django_filters
+from django import forms
+from django.core.exceptions import FieldDoesNotExist
 from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q
 from drf_spectacular.types import OpenApiTypes
@@ -24,10 +26,14 @@ class StrictOrderingFilter(OrderingFilter):
 
     def get_ordering(self, request, queryset, view):
         params = request.query_params.get(self.ordering_param)
-        if params:
-            fields = [param.strip() for param in params.split(",") if param.strip()]
+        fields = [param.strip() for param in (params or "").split(",") if param.strip()]
+        # ``fields``, not ``params``: "?ordering=," used to reach ``fields[-1]``
+        # with an empty list (IndexError, a 500); it now means the default.
+        if fields:
             allowed = {name for name, _ in self.get_valid_fields(queryset, view, {"request": request})}
-            unknown = [f for f in fields if f.lstrip("-") not in allowed]
+            # Strip one leading "-" only: ``lstrip`` let "--title" through to
+            # order_by(), which raised FieldError (a 500) instead of this 400.
+            unknown = [f for f in fields if f.removeprefix("-") not in allowed]
             if unknown:
                 raise ValidationError(
                     {
@@ -41,6 +47,28 @@ class StrictOrderingFilter(OrderingFilter):
             return None  # keep the search's relevance ranking
         return self.get_default_ordering(view)
 
+    def filter_queryset(self, request, queryset, view):
+        ordering = self.get_ordering(request, queryset, view)
+        if not ordering:
+            return queryset
+        return queryset.order_by(*(self._nulls_last(queryset, term) for term in ordering))
+
+    @staticmethod
+    def _nulls_last(queryset, term):
+        """Records without a value (an undated proposal) sort last in both
+        directions on both databases; by default PostgreSQL put them last
+        ascending but first descending, and SQLite the other way round, so
+        the same request paged differently per database. Non-null fields stay
+        plain names, so their indexes still serve the sort."""
+        name = term.removeprefix("-")
+        try:
+            field = queryset.model._meta.get_field(name)
+        except FieldDoesNotExist:
+            return term
+        if not getattr(field, "null", False):
+            return term
+        return F(name).desc(nulls_last=True) if term.startswith("-") else F(name).asc(nulls_last=True)
+
     def get_schema_operation_parameters(self, view):
         params = super().get_schema_operation_parameters(view)
         fields = sorted(name for name, _ in self.get_valid_fields(view.get_queryset(), view, {}))
@@ -52,9 +80,30 @@ class StrictOrderingFilter(OrderingFilter):
         return params
 
 
+#: Ids beyond a 64-bit integer cannot exist. SQLite's driver raises
+#: OverflowError for them (a 500) where PostgreSQL just finds nothing.
+MAX_ID = 2**63 - 1
+
+
+class IdsField(django_filters.fields.ModelMultipleChoiceField):
+    def _check_values(self, value):
+        for pk in value:
+            try:
+                out_of_range = abs(int(str(pk))) > MAX_ID
+            except ValueError:
+                continue  # not a number: the parent reports invalid_pk_value
+            if out_of_range:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"], code="invalid_choice", params={"value": pk}
+                )
+        return super()._check_values(value)
+
+
 @extend_schema_field(OpenApiTypes.INT)
 class IdsFilter(django_filters.ModelMultipleChoiceFilter):
     """One or more record ids (repeat the parameter for several)."""
+
+    field_class = IdsField
 
 
 @extend_schema_field(OpenApiTypes.STR)

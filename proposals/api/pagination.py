@@ -27,3 +27,12 @@ class PageNumberPagination(pagination.PageNumberPagination):
         if size < 1:
             raise ValidationError({self.page_size_query_param: ["Must be a positive whole number."]})
         return min(size, self.max_page_size)
+
+    def get_page_number(self, request, paginator):
+        # A malformed ``page`` is a 400 naming it, like every other parameter;
+        # DRF's default answered 404 "Invalid page." for ``page=abc`` or
+        # ``page=0``. A well-formed page past the end is still a 404.
+        raw = request.query_params.get(self.page_query_param)
+        if raw not in (None, "", *self.last_page_strings) and not (raw.isascii() and raw.isdigit() and int(raw) >= 1):
+            raise ValidationError({self.page_query_param: ["Must be a positive whole number, or 'last'."]})
+        return super().get_page_number(request, paginator)
