@@ -21,6 +21,7 @@ from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler, set_rollback
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -45,7 +46,12 @@ def flatten_errors(detail, prefix: str = "") -> list[dict]:
     out = []
     if isinstance(detail, dict):
         for key, value in detail.items():
-            name = f"{prefix}.{key}" if prefix else str(key)
+            if prefix and key == api_settings.NON_FIELD_ERRORS_KEY:
+                # A nested object's own error (e.g. "topics": "x", not a list)
+                # belongs to that field: "topics", not "topics.non_field_errors".
+                name = prefix
+            else:
+                name = f"{prefix}.{key}" if prefix else str(key)
             out.extend(flatten_errors(value, name))
     elif isinstance(detail, list):
         if all(isinstance(item, exceptions.ErrorDetail | str) for item in detail):

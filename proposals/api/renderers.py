@@ -3,7 +3,7 @@
 import csv
 import io
 
-from rest_framework.renderers import BaseRenderer
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 
 #: The export's columns, in order. Stable: add new ones at the end only.
 PROPOSAL_CSV_COLUMNS = [
@@ -32,6 +32,13 @@ class CSVRenderer(BaseRenderer):
     charset = "utf-8"
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
+        response = (renderer_context or {}).get("response")
+        if response is not None and response.exception:
+            # An error (bad filter, 401, 429...) is problem JSON, which errors.py
+            # already promised in the Content-Type; writing it as CSV gave a
+            # body of just the column header under an application/problem+json
+            # header, so clients could not read the reason.
+            return JSONRenderer().render(data, "application/json", renderer_context)
         rows = data.get("results", []) if isinstance(data, dict) else (data or [])
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=PROPOSAL_CSV_COLUMNS, extrasaction="ignore")
