@@ -9,14 +9,19 @@ through their services.
 
     proposal = ProposalFactory(topics=[TopicFactory()], with_evidence=True)
     StatusEventFactory(proposal=proposal, status="adopted")
+
+For volume (pagination, exports), ``create_proposals_in_bulk`` inserts many
+bare proposals in a few queries while keeping the same invariants.
 """
 
 import datetime as dt
+import itertools
 
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from factory.django import DjangoModelFactory
+from simple_history.utils import bulk_create_with_history
 
 from proposals import services
 from proposals.models import (
@@ -209,3 +214,41 @@ class StatusEventFactory(DjangoModelFactory):
     @classmethod
     def _build(cls, model_class, *args, **kwargs):
         raise TypeError("Status events exist only through services.status_event_record; use create().")
+
+
+_bulk_numbers = itertools.count()
+
+
+def create_proposals_in_bulk(n: int, *, venue: Venue | None = None, proposed_on=dt.date(2016, 5, 1)) -> list[Proposal]:
+    """``n`` bare proposals (no proponents, topics or quotes) in a handful of
+    queries, in the state ``services.proposal_create`` leaves: each valid by
+    the model's field rules, status ``proposed`` with the matching opening
+    status event, and a history row for both. On PostgreSQL the search
+    trigger fills ``search_vector`` as for any insert."""
+    proposals = []
+    for _ in range(n):
+        number = next(_bulk_numbers)
+        proposal = Proposal(
+            slug=f"bulk-proposal-{number}",
+            title=f"Bulk proposal {number}",
+            venue=venue,
+            proposed_on=proposed_on,
+            status=Status.PROPOSED,
+        )
+        # Uniqueness and constraints are left to the database (no query per row).
+        proposal.full_clean(validate_unique=False, validate_constraints=False)
+        proposals.append(proposal)
+    proposals = bulk_create_with_history(proposals, Proposal)
+    events = []
+    for proposal in proposals:
+        event = StatusEvent(
+            proposal=proposal,
+            status=Status.PROPOSED,
+            occurred_on=proposed_on or dt.date.today(),
+            precision=DatePrecision.DAY,
+            note="Status when the proposal was recorded.",
+        )
+        event.full_clean(exclude=["proposal"], validate_unique=False, validate_constraints=False)
+        events.append(event)
+    bulk_create_with_history(events, StatusEvent)
+    return proposals

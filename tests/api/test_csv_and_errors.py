@@ -7,7 +7,7 @@ import io
 import pytest
 
 from proposals.models import Proposal
-from tests.factories import ActorFactory, ProposalFactory, TopicFactory, VenueFactory
+from tests.factories import ActorFactory, ProposalFactory, TopicFactory, VenueFactory, create_proposals_in_bulk
 
 from .helpers import assert_problem, error_fields, write
 
@@ -97,7 +97,7 @@ def test_csv_export_applies_the_filters_and_ordering(api, exported):
 
 
 def test_csv_export_is_not_paginated(api, db):
-    ProposalFactory.create_batch(55, venue=None, proponents=[])
+    create_proposals_in_bulk(55)
     rows = read_csv(api.get(f"{URL}?format=csv"))
     assert len(rows) == 56
 

@@ -3,7 +3,6 @@
 import datetime as dt
 
 import pytest
-from django.db import connection
 
 from proposals.models import Actor, Proposal, Source, StatusEvent, Topic, Venue
 from tests.factories import ActorFactory, EvidenceFactory, ProposalFactory, SourceFactory, TopicFactory, VenueFactory
@@ -32,19 +31,6 @@ def _existing(kind):
 
 
 RESOURCES = ["proposals", "actors", "venues", "sources", "topics"]
-
-# BUG (proposals/api/views.py, ConditionalWriteMixin.get_object): a PUT/PATCH/DELETE
-# locks the row with ``select_for_update(of=("self",))`` on the view's queryset;
-# SourceViewSet's queryset annotates ``Count("evidence")`` (GROUP BY), and
-# PostgreSQL refuses "FOR UPDATE is not allowed with GROUP BY clause"
-# (NotSupportedError), which errors.py then reports as a 400 "The database
-# refused the request's data". Every write to /sources/{id}/ fails on
-# PostgreSQL. Strict, so the suite flags the fix and the marker can go.
-SOURCE_WRITE_BUG = pytest.mark.xfail(
-    connection.vendor == "postgresql",
-    strict=True,
-    reason="views.ConditionalWriteMixin locks an aggregated Source queryset: FOR UPDATE with GROUP BY",
-)
 
 
 @pytest.mark.parametrize("kind", RESOURCES)
@@ -382,7 +368,7 @@ def test_source_digest_is_computed_from_the_text(db, editor_api):
     [
         ("actors", {"name": "Renamed actor"}, "name", "Renamed actor"),
         ("venues", {"place": "Tashkent"}, "place", "Tashkent"),
-        pytest.param("sources", {"title": "Retitled"}, "title", "Retitled", marks=SOURCE_WRITE_BUG),
+        ("sources", {"title": "Retitled"}, "title", "Retitled"),
         ("topics", {"description": "Now described."}, "description", "Now described."),
     ],
 )
@@ -395,9 +381,7 @@ def test_editor_patches_a_record(db, editor_api, kind, change, attribute, expect
     assert getattr(record, attribute) == expected
 
 
-@pytest.mark.parametrize(
-    "kind", [pytest.param(k, marks=SOURCE_WRITE_BUG) if k == "sources" else k for k in CREATE_PAYLOADS]
-)
+@pytest.mark.parametrize("kind", list(CREATE_PAYLOADS))
 def test_editor_replaces_a_record_with_put(db, editor_api, kind):
     url, record = _existing(kind)
     payload = {**CREATE_PAYLOADS[kind], "slug": record.slug}
@@ -416,9 +400,7 @@ def test_versioned_record_moves_its_version_only_when_something_changes(db, edit
     assert write(editor_api, "patch", url, {"name": "Different"}).json()["version"] == 2
 
 
-@pytest.mark.parametrize(
-    "kind", [pytest.param(k, marks=SOURCE_WRITE_BUG) if k == "sources" else k for k in CREATE_PAYLOADS]
-)
+@pytest.mark.parametrize("kind", list(CREATE_PAYLOADS))
 def test_editor_deletes_an_unreferenced_record(db, editor_api, kind):
     url, record = _existing(kind)
     response = write(editor_api, "delete", url)
@@ -427,18 +409,6 @@ def test_editor_deletes_an_unreferenced_record(db, editor_api, kind):
     assert_problem(editor_api.get(url), 404)
 
 
-# BUG (proposals/api/views.py, ProtectedDeleteMixin.perform_destroy): the 409 message
-# joins ``_meta.verbose_name_plural`` values, which are lazy translation proxies
-# for models that do not spell one out (Proposal, Proponent), so ``", ".join``
-# raises TypeError and the client gets a 500 instead of the 409. Fix there with
-# ``str(obj._meta.verbose_name_plural)``; these markers then make the suite
-# fail (strict XPASS) as a reminder to remove them.
-PROTECTED_DELETE_BUG = pytest.mark.xfail(
-    raises=TypeError, strict=True, reason="views.ProtectedDeleteMixin joins lazy verbose names: 500, not 409"
-)
-
-
-@PROTECTED_DELETE_BUG
 def test_deleting_a_venue_in_use_is_a_409_conflict(db, editor_api):
     proposal = ProposalFactory()
     response = write(editor_api, "delete", f"{API}/venues/{proposal.venue_id}/")
@@ -447,7 +417,6 @@ def test_deleting_a_venue_in_use_is_a_409_conflict(db, editor_api):
     assert Venue.objects.filter(pk=proposal.venue_id).exists()
 
 
-@PROTECTED_DELETE_BUG
 def test_deleting_a_proponent_actor_is_a_409_conflict(db, editor_api):
     proposal = ProposalFactory()
     actor_id = proposal.proponents.get().actor_id
@@ -455,7 +424,6 @@ def test_deleting_a_proponent_actor_is_a_409_conflict(db, editor_api):
     assert Actor.objects.filter(pk=actor_id).exists()
 
 
-@SOURCE_WRITE_BUG
 def test_deleting_a_quoted_source_is_a_409_conflict(db, editor_api):
     evidence = EvidenceFactory()
     assert_problem(write(editor_api, "delete", f"{API}/sources/{evidence.source_id}/"), 409)
@@ -484,7 +452,6 @@ def test_venue_ending_before_it_starts_is_refused(db, editor_api):
     assert_problem(response, 400, "ends_on")
 
 
-@SOURCE_WRITE_BUG
 def test_source_text_edit_that_breaks_a_quote_is_refused(db, editor_api):
     evidence = EvidenceFactory()
     url = f"{API}/sources/{evidence.source_id}/"
