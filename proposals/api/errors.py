@@ -14,7 +14,7 @@ the request as a whole).
 import sys
 from http import HTTPStatus
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
@@ -46,10 +46,13 @@ def flatten_errors(detail, prefix: str = "") -> list[dict]:
     out = []
     if isinstance(detail, dict):
         for key, value in detail.items():
-            if prefix and key == api_settings.NON_FIELD_ERRORS_KEY:
-                # A nested object's own error (e.g. "topics": "x", not a list)
-                # belongs to that field: "topics", not "topics.non_field_errors".
-                name = prefix
+            if key in (api_settings.NON_FIELD_ERRORS_KEY, NON_FIELD_ERRORS):
+                # Errors about an object as a whole. At the top level they are
+                # "non_field_errors", also when a model's ``full_clean`` said
+                # "__all__" (e.g. a duplicate evidence span). A nested object's
+                # own error (e.g. "topics": "x", not a list) belongs to that
+                # field: "topics", not "topics.non_field_errors".
+                name = prefix or api_settings.NON_FIELD_ERRORS_KEY
             else:
                 name = f"{prefix}.{key}" if prefix else str(key)
             out.extend(flatten_errors(value, name))

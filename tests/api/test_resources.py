@@ -430,6 +430,57 @@ def test_deleting_a_quoted_source_is_a_409_conflict(db, editor_api):
     assert Source.objects.filter(pk=evidence.source_id).exists()
 
 
+# BUG (proposals/api/views.py ProtectedDeleteMixin, or the models): topics and
+# parties are many-to-many links with no PROTECT, so deleting a topic or an
+# actor that proposals still use succeeds (204) and silently drops it from
+# those proposals without moving their version/updated_at: their ETag and
+# ``updated_since`` miss the change. The API docs promise "Refused with 409
+# while proposals refer to it." Strict: remove the marker once fixed.
+M2M_DELETE_BUG = pytest.mark.xfail(strict=True, reason="deleting a topic/party in use is a silent 204, not 409")
+
+
+@M2M_DELETE_BUG
+def test_deleting_a_topic_in_use_is_a_409_conflict(db, editor_api):
+    topic = TopicFactory(slug="in-use")
+    proposal = ProposalFactory(topics=[topic])
+    response = write(editor_api, "delete", f"{API}/topics/in-use/")
+    assert_problem(response, 409)
+    assert list(proposal.topics.all()) == [topic]
+
+
+@M2M_DELETE_BUG
+def test_deleting_a_party_actor_is_a_409_conflict(db, editor_api):
+    party = ActorFactory()
+    proposal = ProposalFactory(parties=[party])
+    response = write(editor_api, "delete", f"{API}/actors/{party.pk}/")
+    assert_problem(response, 409)
+    assert list(proposal.parties.all()) == [party]
+
+
+def test_the_same_actor_twice_in_one_role_is_refused(db, editor_api):
+    actor = ActorFactory()
+    response = editor_api.post(
+        f"{API}/proposals/",
+        {
+            "slug": "twice",
+            "title": "Twice",
+            "proponents": [{"id": actor.pk, "role": "proposed"}, {"id": actor.pk, "role": "proposed"}],
+        },
+        format="json",
+    )
+    assert_problem(response, 400, "proponents")
+    assert not Proposal.objects.filter(slug="twice").exists()
+
+
+def test_relation_to_an_unknown_proposal_names_the_nested_slug(db, editor_api):
+    response = editor_api.post(
+        f"{API}/proposals/",
+        {"slug": "orphan", "title": "Orphan", "related": [{"relation": "builds_on", "slug": "nowhere"}]},
+        format="json",
+    )
+    assert_problem(response, 400, "related.0.slug")
+
+
 def test_state_actor_without_country_code_is_refused(db, editor_api):
     response = editor_api.post(
         f"{API}/actors/", {"slug": "a-state", "name": "A state", "kind": "state", "country_code": ""}, format="json"

@@ -204,6 +204,29 @@ def test_explicit_wrong_offsets_are_a_400_naming_start(editor_api, proposal, sou
     assert proposal.evidence.count() == 1
 
 
+def test_attaching_the_same_span_twice_is_a_400_for_the_request_as_a_whole(editor_api, proposal, source):
+    quote = "Premier Li called for the signing of an anti-extremism treaty."
+    response = editor_api.post(EVIDENCE, {"source": {"id": source.pk}, "quote": quote}, format="json")
+    body = assert_problem(response, 400, "non_field_errors")
+    assert body["errors"][0]["code"] == "unique_together"
+    assert proposal.evidence.count() == 1
+
+
+def test_offsets_past_the_end_of_the_text_name_start(editor_api, proposal, source):
+    response = editor_api.post(
+        EVIDENCE, {"source": {"id": source.pk}, "quote": "A researcher", "start": 100000}, format="json"
+    )
+    assert_problem(response, 400, "start")
+
+
+def test_end_without_start_is_refused_naming_start(editor_api, proposal, source):
+    response = editor_api.post(
+        EVIDENCE, {"source": {"id": source.pk}, "quote": "A researcher", "end": 90}, format="json"
+    )
+    body = assert_problem(response, 400, "start")
+    assert body["errors"][0]["detail"] == "Give start with end, or neither."
+
+
 def test_evidence_from_an_unknown_source_is_refused(editor_api, proposal):
     response = editor_api.post(EVIDENCE, {"source": {"id": 999999}, "quote": "x"}, format="json")
     assert_problem(response, 400, "source.id")
