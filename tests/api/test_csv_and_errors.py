@@ -94,6 +94,8 @@ def test_csv_export_applies_the_filters_and_ordering(api, exported):
     assert [row[0] for row in rows[1:]] == ["first"]
     rows = read_csv(api.get(f"{URL}?format=csv&ordering=-slug"))
     assert [row[0] for row in rows[1:]] == ["second", "first"]
+    rows = read_csv(api.get(f"{URL}?format=csv&q=newline"))
+    assert [row[0] for row in rows[1:]] == ["first"]
 
 
 def test_csv_export_is_not_paginated(api, db):
