@@ -317,10 +317,12 @@ class TestSqliteSearch:
         "   ",
     ],
 )
-def test_search_tolerates_any_text(api, searchable, text):
+def test_search_tolerates_any_text(api, db, text):
+    ProposalFactory(slug="survivor", title="Drop table survivor", venue=None, proponents=[])
     response = api.get(URL, {"q": text})
     assert response.status_code == 200, response.content
-    assert Proposal.objects.count() == 5
+    assert response.json()["count"] in (0, 1)
+    assert Proposal.objects.filter(slug="survivor").exists()
 
 
 def test_search_with_percent_and_underscore_matches_literally(api, searchable):
