@@ -26,6 +26,8 @@ class Command(BaseCommand):
             raise CommandError(f"No user named {username!r}. Create one with: manage.py createsuperuser")
         if not user.is_active:
             raise CommandError(f"User {username!r} is inactive.")
-        instance, token = AuthToken.objects.create(user=user, expiry=dt.timedelta(days=days) if days else knox_settings.TOKEN_TTL)
+        instance, token = AuthToken.objects.create(
+            user=user, expiry=dt.timedelta(days=days) if days else knox_settings.TOKEN_TTL
+        )
         self.stdout.write(token)
         self.stderr.write(f"Token for {username} expires {instance.expiry:%Y-%m-%d %H:%M} UTC. It is not shown again.")
