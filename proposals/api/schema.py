@@ -82,6 +82,21 @@ class ProblemAutoSchema(AutoSchema):
             params.append(IF_NONE_MATCH)
         return params
 
+    def _insert_field_validators(self, field, schema):
+        super()._insert_field_validators(field, schema)
+        if not getattr(field, "allow_blank", False) or schema.get("type") != "string":
+            return
+        # A blank-allowed string skips its validators when blank (DRF returns
+        # "" before running them, as Django does), so "" is valid whatever
+        # pattern or format the validators imply; say so, or clients and
+        # contract tests reject what the API sends and accepts:
+        # Actor.country_code is "" for all but states (pattern ^[A-Z]{2}$)
+        # and Source.url is "" when unknown (format uri).
+        if "pattern" in schema:
+            schema["pattern"] = f"^$|{schema['pattern']}"
+        if "format" in schema:
+            schema["anyOf"] = [{"format": schema.pop("format")}, {"maxLength": 0}]
+
     def _error_codes(self) -> list[str]:
         codes = ["401", "403", "406", "429", "503"]
         if self.method in ("POST", "PUT", "PATCH"):
