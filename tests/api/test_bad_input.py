@@ -1,0 +1,470 @@
+"""Hostile and malformed input: each is a 4xx problem+json and changes nothing.
+
+Every test that sends a write uses ``unchanged``: it snapshots every table
+of the app (history included) before the bad requests and compares after
+them, so "refused" also means "nothing written".
+"""
+
+import datetime as dt
+import json
+from urllib.parse import quote, urlencode
+
+import pytest
+from django.apps import apps
+from django.db import connection
+
+from proposals.models import Proposal, Status, StatusEvent
+from tests.factories import ProposalFactory
+
+from .helpers import assert_problem, error_fields
+
+API = "/api/v1"
+PROPOSALS = f"{API}/proposals/"
+URL = f"{API}/proposals/anti-extremism-treaty/"
+EVENTS = f"{URL}events/"
+
+
+def _snapshot() -> dict:
+    """Every row of every table of the app, historical tables included."""
+    return {
+        model._meta.label: list(model._base_manager.order_by("pk").values())
+        for model in apps.get_app_config("proposals").get_models()
+    }
+
+
+@pytest.fixture
+def unchanged(db):
+    """Call after setting up data; on teardown asserts nothing was written."""
+    state = {}
+
+    def take():
+        state["before"] = _snapshot()
+
+    yield take
+    assert "before" in state, "the test forgot to take the snapshot"
+    assert _snapshot() == state["before"]
+
+
+def _tag(client, url) -> str:
+    return client.get(url)["ETag"]
+
+
+# --------------------------------------------------------------------------
+# Bodies that are not what they claim to be
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    ['{"slug": "x", "name": ', "{'slug': 'single-quotes'}", "[1, 2", "\x00", "{NaN}", '{"a": 1}}'],
+)
+def test_malformed_json_is_400(editor_api, topic, unchanged, body):
+    unchanged()
+    assert_problem(editor_api.post(f"{API}/topics/", body, content_type="application/json"), 400)
+    tag = _tag(editor_api, f"{API}/topics/{topic.slug}/")
+    response = editor_api.patch(f"{API}/topics/{topic.slug}/", body, content_type="application/json", HTTP_IF_MATCH=tag)
+    assert_problem(response, 400)
+
+
+def test_json_that_is_not_an_object_is_400(editor_api, topic, unchanged):
+    unchanged()
+    for body in ("[]", '"a string"', "42", "null"):
+        assert_problem(editor_api.post(f"{API}/topics/", body, content_type="application/json"), 400)
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/xml", "text/csv"])
+def test_unsupported_content_type_is_415(editor_api, proposal, unchanged, content_type):
+    unchanged()
+    body = json.dumps({"slug": "plain", "name": "Plain"})
+    assert_problem(editor_api.post(f"{API}/topics/", body, content_type=content_type), 415)
+    event = json.dumps({"status": "adopted", "occurred_on": "2020-01-01"})
+    assert_problem(editor_api.post(EVENTS, event, content_type=content_type), 415)
+    response = editor_api.patch(
+        URL, json.dumps({"title": "X"}), content_type=content_type, HTTP_IF_MATCH=_tag(editor_api, URL)
+    )
+    assert_problem(response, 415)
+
+
+# --------------------------------------------------------------------------
+# Bodies over the size cap
+# --------------------------------------------------------------------------
+
+CAP = 2_000
+
+
+@pytest.fixture
+def small_cap(settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = CAP
+    return CAP
+
+
+def test_json_body_over_the_cap_is_413(editor_api, proposal, small_cap, unchanged):
+    unchanged()
+    big = "x" * (small_cap + 1)
+    response = editor_api.post(f"{API}/topics/", {"slug": "big", "name": "Big", "description": big}, format="json")
+    body = assert_problem(response, 413)
+    assert str(small_cap) in body["detail"]
+    assert_problem(
+        editor_api.post(EVENTS, {"status": "adopted", "occurred_on": "2020-01-01", "note": big}, format="json"), 413
+    )
+    for method in ("put", "patch"):
+        response = getattr(editor_api, method)(
+            URL, {"summary": big}, format="json", HTTP_IF_MATCH=_tag(editor_api, URL)
+        )
+        assert_problem(response, 413)
+
+
+def test_json_body_just_under_the_cap_is_accepted(editor_api, small_cap):
+    payload = {"slug": "fits", "name": "Fits", "description": ""}
+    payload["description"] = "x" * (small_cap - len(json.dumps(payload)) - 10)
+    assert editor_api.post(f"{API}/topics/", payload, format="json").status_code == 201
+
+
+def test_multipart_body_over_the_cap_is_413(editor_api, small_cap, unchanged):
+    unchanged()
+    data = {"slug": "big", "name": "Big", "description": "x" * (small_cap + 1)}
+    assert_problem(editor_api.post(f"{API}/topics/", data, format="multipart"), 413)
+
+
+def test_urlencoded_form_body_over_the_cap_is_413(editor_api, small_cap, unchanged):
+    unchanged()
+    body = urlencode({"slug": "big", "name": "Big", "description": "x" * (small_cap + 1)})
+    assert_problem(editor_api.post(f"{API}/topics/", body, content_type="application/x-www-form-urlencoded"), 413)
+
+
+def test_form_bodies_under_the_cap_still_work(editor_api, small_cap):
+    assert editor_api.post(f"{API}/topics/", {"slug": "form", "name": "Form"}, format="multipart").status_code == 201
+
+
+def test_anonymous_oversized_body_is_refused_before_anything_else(api, small_cap, unchanged):
+    unchanged()
+    assert_problem(api.post(f"{API}/topics/", {"description": "x" * (small_cap + 1)}, format="json"), 413)
+
+
+# --------------------------------------------------------------------------
+# Field values
+# --------------------------------------------------------------------------
+
+
+def test_nul_bytes_in_string_fields_are_400(editor_api, proposal, source, unchanged):
+    unchanged()
+    response = editor_api.post(f"{API}/topics/", {"slug": "nul", "name": "Nul\x00name"}, format="json")
+    assert_problem(response, 400, "name")
+    response = editor_api.patch(URL, {"title": "A\x00B"}, format="json", HTTP_IF_MATCH=_tag(editor_api, URL))
+    assert_problem(response, 400, "title")
+    response = editor_api.post(
+        EVENTS, {"status": "adopted", "occurred_on": "2020-01-01", "note": "\x00"}, format="json"
+    )
+    assert_problem(response, 400, "note")
+    response = editor_api.post(f"{URL}evidence/", {"source": {"id": source.pk}, "quote": "treaty\x00"}, format="json")
+    assert_problem(response, 400, "quote")
+
+
+@pytest.mark.parametrize(
+    ("url", "param"),
+    [
+        (PROPOSALS, "q"),
+        (PROPOSALS, "topic"),
+        (PROPOSALS, "status"),
+        (PROPOSALS, "ordering"),
+        (f"{API}/actors/", "slug"),
+        (f"{API}/topics/", "ordering"),
+    ],
+)
+def test_nul_bytes_in_query_parameters_are_400(api, proposal, url, param):
+    assert_problem(api.get(url, {param: "treaty\x00"}), 400, param)
+
+
+def test_over_long_strings_are_400_naming_the_field(editor_api, proposal, unchanged):
+    unchanged()
+    response = editor_api.post(PROPOSALS, {"slug": "long", "title": "t" * 301}, format="json")
+    assert_problem(response, 400, "title")
+    response = editor_api.patch(URL, {"title": "t" * 301}, format="json", HTTP_IF_MATCH=_tag(editor_api, URL))
+    assert_problem(response, 400, "title")
+    response = editor_api.post(PROPOSALS, {"slug": "s" * 121, "title": "Long slug"}, format="json")
+    assert_problem(response, 400, "slug")
+    assert_problem(editor_api.post(f"{API}/topics/", {"slug": "t", "name": "n" * 121}, format="json"), 400, "name")
+    assert_problem(editor_api.get(PROPOSALS, {"q": "q" * 201}), 400, "q")
+
+
+def test_a_300_character_title_is_fine(editor_api, proposal):
+    response = editor_api.patch(URL, {"title": "t" * 300}, format="json", HTTP_IF_MATCH=_tag(editor_api, URL))
+    assert response.status_code == 200, response.content
+
+
+@pytest.mark.parametrize("status", ["finished", "PROPOSED", "", None, 3, ["adopted"], {"code": "adopted"}])
+def test_unknown_status_in_an_event_is_400(editor_api, proposal, unchanged, status):
+    unchanged()
+    assert_problem(
+        editor_api.post(EVENTS, {"status": status, "occurred_on": "2020-01-01"}, format="json"), 400, "status"
+    )
+
+
+def test_unknown_initial_status_is_400(editor_api, db, unchanged):
+    unchanged()
+    response = editor_api.post(PROPOSALS, {"slug": "x", "title": "X", "initial_status": "done"}, format="json")
+    assert_problem(response, 400, "initial_status")
+
+
+@pytest.mark.parametrize("relation", ["friend_of", "BUILDS_ON", "", None, 1])
+def test_unknown_relation_types_are_400(editor_api, proposal, unchanged, relation):
+    other = ProposalFactory(slug="other-proposal")
+    unchanged()
+    payload = {"related": [{"relation": relation, "slug": other.slug}]}
+    response = editor_api.patch(URL, payload, format="json", HTTP_IF_MATCH=_tag(editor_api, URL))
+    assert_problem(response, 400, "related.0.relation")
+    response = editor_api.post(PROPOSALS, {"slug": "new-one", "title": "New", **payload}, format="json")
+    assert_problem(response, 400, "related.0.relation")
+
+
+# (ISO 8601's basic form, 20151215, is accepted: unambiguous, and what Python parses.)
+@pytest.mark.parametrize(
+    "value", ["15/12/2015", "12/15/2015", "2015-13-01", "2015-02-30", "yesterday", "2015-12-15T00:00:00Z"]
+)
+def test_dates_in_the_wrong_format_are_400(editor_api, proposal, unchanged, value):
+    unchanged()
+    assert_problem(
+        editor_api.post(EVENTS, {"status": "adopted", "occurred_on": value}, format="json"), 400, "occurred_on"
+    )
+    response = editor_api.patch(URL, {"proposed_on": value}, format="json", HTTP_IF_MATCH=_tag(editor_api, URL))
+    assert_problem(response, 400, "proposed_on")
+    response = editor_api.post(
+        f"{API}/venues/", {"slug": "v", "name": "V", "kind": "summit", "starts_on": value}, format="json"
+    )
+    assert_problem(response, 400, "starts_on")
+
+
+@pytest.mark.parametrize(
+    ("param", "value"),
+    [
+        ("proposed_after", "15/12/2015"),
+        ("proposed_before", "2015-02-30"),
+        ("updated_since", "last tuesday"),
+        ("venue", "not-a-number"),
+        ("venue", "999999"),
+        ("status", "finished"),
+        ("role", "boss"),
+        ("topic", "no-such-topic"),
+    ],
+)
+def test_malformed_filters_are_400_naming_the_parameter(api, proposal, param, value):
+    assert_problem(api.get(PROPOSALS, {param: value}), 400, param)
+
+
+@pytest.mark.parametrize(
+    ("url", "ordering"),
+    [
+        (PROPOSALS, "password"),
+        (PROPOSALS, "title,-secret"),
+        (PROPOSALS, "search_vector"),
+        (PROPOSALS, "venue__name"),
+        (f"{API}/actors/", "id;drop"),
+        (f"{API}/sources/", "text"),
+        (f"{API}/topics/", "--name"),
+    ],
+)
+def test_ordering_by_an_unknown_field_is_400(api, proposal, url, ordering):
+    body = assert_problem(api.get(url, {"ordering": ordering}), 400, "ordering")
+    assert "Allowed:" in body["errors"][0]["detail"]
+
+
+def test_ordering_by_a_known_field_works(api, proposal):
+    assert api.get(PROPOSALS, {"ordering": "-title,proposed_on"}).status_code == 200
+
+
+def test_csv_is_only_the_lists_format(api, proposal):
+    # The export is of the list; one proposal has no CSV form.
+    assert api.get(PROPOSALS, {"format": "csv"}).status_code == 200
+    assert_problem(api.get(URL, {"format": "csv"}), 404)
+    assert_problem(api.get(f"{URL}history/", {"format": "csv"}), 404)
+    assert_problem(api.get(URL, HTTP_ACCEPT="text/csv"), 406)
+
+
+@pytest.mark.parametrize("fmt", ["xml", "DELETE", "csv%00", "api.json"])
+def test_unknown_formats_are_404(api, proposal, fmt):
+    assert_problem(api.get(PROPOSALS, {"format": fmt}), 404)
+
+
+# --------------------------------------------------------------------------
+# Pagination
+# --------------------------------------------------------------------------
+
+
+def _many_proposals(count: int) -> None:
+    """``count`` bare proposals, each opened by a status event, in four queries."""
+    now = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+    proposals = Proposal.objects.bulk_create(
+        Proposal(slug=f"bulk-{n}", title=f"Bulk proposal {n}", created_at=now, updated_at=now) for n in range(count)
+    )
+    if not proposals[0].pk:  # backends that do not return ids from bulk inserts
+        proposals = list(Proposal.objects.filter(slug__startswith="bulk-"))
+    StatusEvent.objects.bulk_create(
+        StatusEvent(proposal=p, status=Status.PROPOSED, occurred_on=dt.date(2020, 1, 1)) for p in proposals
+    )
+
+
+@pytest.mark.parametrize("page_size", ["201", "1000", "99999999999999999999"])
+def test_huge_page_size_is_capped_at_200(api, db, page_size):
+    _many_proposals(230)
+    response = api.get(PROPOSALS, {"page_size": page_size})
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["count"] == 230
+    assert len(body["results"]) == 200
+    assert body["next"] is not None
+    second = api.get(body["next"]).json()
+    assert len(second["results"]) == 30
+    assert {p["slug"] for p in body["results"]}.isdisjoint({p["slug"] for p in second["results"]})
+
+
+@pytest.mark.parametrize("page_size", ["0", "-5", "abc", "1e3", "\x00"])
+def test_nonsense_page_sizes_are_400(api, proposal, page_size):
+    assert_problem(api.get(PROPOSALS, {"page_size": page_size}), 400, "page_size")
+
+
+@pytest.mark.parametrize("page", ["0", "-1", "abc", "1.5", "\x00"])
+def test_malformed_page_numbers_are_400(api, proposal, page):
+    assert_problem(api.get(PROPOSALS, {"page": page}), 400, "page")
+
+
+def test_a_page_past_the_end_is_404(api, proposal):
+    assert_problem(api.get(PROPOSALS, {"page": "999"}), 404)
+
+
+# --------------------------------------------------------------------------
+# Search text is data, never syntax
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '"anti-extremism treaty"',
+        '"unterminated quote',
+        "treaty -extremism",
+        "treaty or summit",
+        "a & b | !c",
+        "(treaty",
+        "treaty:*",
+        "' OR '1'='1",
+        "'; DROP TABLE proposals_proposal; --",
+        "%",
+        "_",
+        "\\",
+        "--",
+        "- - -",
+        "<script>alert(1)</script>",
+        "日本語 العربية",
+        " ",
+    ],
+)
+def test_search_with_quotes_operators_or_sql_is_a_200(api, proposal, text):
+    response = api.get(PROPOSALS, {"q": text})
+    assert response.status_code == 200, response.content
+    slugs = [p["slug"] for p in response.json()["results"]]
+    assert set(slugs) <= {"anti-extremism-treaty"}
+    assert Proposal.objects.filter(pk=proposal.pk).exists()
+
+
+def test_search_still_finds_what_it_should(api, proposal):
+    response = api.get(PROPOSALS, {"q": '"anti-extremism treaty"'})
+    assert [p["slug"] for p in response.json()["results"]] == ["anti-extremism-treaty"]
+    table = Proposal._meta.db_table
+    assert table in connection.introspection.table_names()
+
+
+# --------------------------------------------------------------------------
+# Slugs and ids with path tricks
+# --------------------------------------------------------------------------
+
+# The test client, like every WSGI server, decodes %2F into PATH_INFO, so an
+# encoded slash that spells a real path is that path; what must hold is that
+# nothing escapes the routes or matches a record it does not name.
+TRICKS = [
+    "..%2F",
+    "..%2F..%2Fadmin",
+    "%2e%2e",
+    "%2E%2E%2Fetc%2Fpasswd",
+    "anti-extremism-treaty%2F..",
+    "a%00b",
+    "%C3%A9",
+    quote("трактат"),
+    quote("anti\u2011extremism-treaty"),  # non-breaking hyphen look-alike
+    "anti-extremism-treaty%20",
+    "%20anti-extremism-treaty",
+    "anti-extremism-treaty%2E%2E",
+]
+
+
+@pytest.mark.parametrize("trick", TRICKS)
+def test_slugs_with_path_tricks_are_404(api, editor_api, proposal, unchanged, trick):
+    unchanged()
+    for suffix in ("", "history/", "events/", "evidence/"):
+        assert_problem(api.get(f"{PROPOSALS}{trick}/{suffix}"), 404)
+    assert_problem(
+        editor_api.post(
+            f"{PROPOSALS}{trick}/events/", {"status": "adopted", "occurred_on": "2020-01-01"}, format="json"
+        ),
+        404,
+    )
+    assert_problem(editor_api.delete(f"{PROPOSALS}{trick}/", HTTP_IF_MATCH="*"), 404)
+    assert_problem(api.get(f"{API}/topics/{trick}/"), 404)
+
+
+@pytest.mark.parametrize("trick", ["..%2F", "%2e%2e", "1%2F..", "1.0", "0x1", "-1", "99999999999999999999999", "1%00"])
+def test_ids_with_path_tricks_are_404(api, editor_api, actor, unchanged, trick):
+    unchanged()
+    assert_problem(api.get(f"{API}/actors/{trick}/"), 404)
+    assert_problem(editor_api.patch(f"{API}/actors/{trick}/", {"name": "X"}, format="json", HTTP_IF_MATCH="*"), 404)
+    assert_problem(editor_api.delete(f"{API}/actors/{trick}/", HTTP_IF_MATCH="*"), 404)
+
+
+@pytest.mark.parametrize("slug", ["../etc", "a/b", "with space", "é", "a\x00b", "UPPER.case", ""])
+def test_slugs_in_bodies_must_be_slugs(editor_api, db, unchanged, slug):
+    unchanged()
+    assert_problem(editor_api.post(PROPOSALS, {"slug": slug, "title": "X"}, format="json"), 400, "slug")
+    assert_problem(editor_api.post(f"{API}/topics/", {"slug": slug, "name": "X"}, format="json"), 400, "slug")
+
+
+# --------------------------------------------------------------------------
+# Unknown fields
+# --------------------------------------------------------------------------
+
+
+def test_unknown_body_fields_are_400_naming_each(editor_api, proposal, actor, unchanged):
+    unchanged()
+    response = editor_api.post(
+        f"{API}/topics/", {"slug": "new", "name": "New", "colour": "red", "is_admin": True}, format="json"
+    )
+    assert_problem(response, 400)
+    assert sorted(error_fields(response)) == ["colour", "is_admin"]
+
+    response = editor_api.patch(
+        URL, {"title": "X", "statuss": "adopted"}, format="json", HTTP_IF_MATCH=_tag(editor_api, URL)
+    )
+    assert_problem(response, 400, "statuss")
+
+    response = editor_api.post(EVENTS, {"status": "adopted", "occurred_on": "2020-01-01", "user": 1}, format="json")
+    assert_problem(response, 400, "user")
+
+    nested = {"proponents": [{"id": actor.pk, "role": "proposed", "primary": True, "weight": 3}]}
+    response = editor_api.patch(URL, nested, format="json", HTTP_IF_MATCH=_tag(editor_api, URL))
+    assert_problem(response, 400, "proponents.0.weight")
+
+    response = editor_api.patch(
+        URL, {"venue": {"id": actor.pk, "evil": 1}}, format="json", HTTP_IF_MATCH=_tag(editor_api, URL)
+    )
+    assert_problem(response, 400, "venue.evil")
+
+
+def test_read_only_fields_are_accepted_and_ignored(editor_api, proposal):
+    body = editor_api.get(URL).json()
+    response = editor_api.patch(
+        URL,
+        {"id": 999, "status": "adopted", "version": 77, "created_at": "2000-01-01T00:00:00Z"},
+        format="json",
+        HTTP_IF_MATCH=_tag(editor_api, URL),
+    )
+    assert response.status_code == 200, response.content
+    after = editor_api.get(URL).json()
+    assert (after["id"], after["status"], after["created_at"]) == (body["id"], body["status"], body["created_at"])

@@ -1,0 +1,102 @@
+"""Rate limits: past the limit a client gets 429, ``Retry-After`` and
+problem JSON, anonymous clients per address and signed-in ones per user.
+
+DRF binds the rates when ``rest_framework.throttling`` is imported
+(``SimpleRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES``),
+so overriding the setting alone changes nothing at run time: the
+``rates`` fixture sets both, and monkeypatch puts the class attribute back.
+"""
+
+import pytest
+from django.core.cache import cache
+from knox.models import AuthToken
+from rest_framework.test import APIClient
+from rest_framework.throttling import SimpleRateThrottle
+
+from proposals.models import Topic
+
+from .helpers import assert_problem
+
+API = "/api/v1"
+
+
+@pytest.fixture
+def rates(settings, monkeypatch):
+    """``rates(anon=..., user=...)`` sets the limits for the test."""
+
+    def apply(**limits):
+        new = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], **limits}
+        settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": new}
+        monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", new)
+
+    cache.clear()  # counters live in the cache
+    yield apply
+    cache.clear()
+
+
+def _assert_throttled(response):
+    body = assert_problem(response, 429)
+    wait = int(response["Retry-After"])
+    assert 0 < wait <= 60
+    assert "throttled" in body["detail"].lower() or "available" in body["detail"]
+    return wait
+
+
+def test_anonymous_clients_past_the_limit_get_429_with_retry_after(rates, proposal):
+    rates(anon="3/minute")
+    client = APIClient()
+    for _ in range(3):
+        assert client.get(f"{API}/proposals/").status_code == 200
+    _assert_throttled(client.get(f"{API}/proposals/"))
+    # Every endpoint shares the one per-address budget...
+    _assert_throttled(client.get(f"{API}/topics/"))
+    # (An anonymous write stays a 401: DRF checks permissions before throttles.)
+    assert_problem(client.post(f"{API}/topics/", {"slug": "t", "name": "T"}, format="json"), 401)
+
+
+def test_the_anonymous_limit_is_per_address(rates, proposal):
+    rates(anon="2/minute")
+    for _ in range(2):
+        assert APIClient(REMOTE_ADDR="10.0.0.1").get(f"{API}/proposals/").status_code == 200
+    _assert_throttled(APIClient(REMOTE_ADDR="10.0.0.1").get(f"{API}/proposals/"))
+    assert APIClient(REMOTE_ADDR="10.0.0.2").get(f"{API}/proposals/").status_code == 200
+
+
+def test_signed_in_users_past_their_limit_get_429_with_retry_after(rates, editor, reader, proposal):
+    rates(anon="1/minute", user="4/minute")
+    _, token = AuthToken.objects.create(editor)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+
+    # A signed-in user has the user budget, not the (smaller) anonymous one.
+    for _ in range(3):
+        assert client.get(f"{API}/proposals/").status_code == 200
+    assert client.post(f"{API}/topics/", {"slug": "one", "name": "One"}, format="json").status_code == 201
+    _assert_throttled(client.get(f"{API}/proposals/"))
+    # A throttled write changes nothing.
+    _assert_throttled(client.post(f"{API}/topics/", {"slug": "two", "name": "Two"}, format="json"))
+    assert not Topic.objects.filter(slug="two").exists()
+
+    # The budget is the user's, whatever the client: a session for the same user is throttled too...
+    session = APIClient()
+    session.force_login(editor)
+    _assert_throttled(session.get(f"{API}/proposals/"))
+    # ...while another user still has theirs.
+    other = APIClient()
+    other.force_login(reader)
+    assert other.get(f"{API}/proposals/").status_code == 200
+
+
+def test_retry_after_counts_down_to_the_window(rates, proposal):
+    rates(anon="1/hour")
+    client = APIClient()
+    assert client.get(f"{API}/proposals/").status_code == 200
+    response = client.get(f"{API}/proposals/")
+    assert_problem(response, 429)
+    assert 3500 < int(response["Retry-After"]) <= 3600
+
+
+def test_the_default_limits_leave_ordinary_use_alone(proposal):
+    client = APIClient()
+    for _ in range(30):
+        assert client.get(f"{API}/proposals/").status_code == 200
