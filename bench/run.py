@@ -1,0 +1,608 @@
+"""Throughput benchmark of the proposals API against PostgreSQL (``make bench``).
+
+1. Ensures a scratch PostgreSQL database (default ``tracker_bench``) is
+   migrated and holds N synthetic proposals (``generate_synthetic``); reuses
+   it when it already does, so reruns start in seconds.
+2. Starts gunicorn on 127.0.0.1 (debug off, throttling out of the way, the
+   ``bench.urls`` URLconf that adds a baseline view).
+3. Drives it from this process with ``bench/load.py`` (bounded in requests
+   and time, loopback only) and prints requests/s, p50/p99 latency and errors
+   per endpoint, and the API list's throughput as a fraction of the baseline
+   view's, measured in alternating rounds in the same run.
+4. Captures ``EXPLAIN (ANALYZE, BUFFERS)`` of the SQL each endpoint really
+   runs (``bench/explain.py``) and writes everything to
+   ``bench/results/<UTC timestamp>.json``.
+
+See docs/PERFORMANCE.md for the method and the figures. Run with ``--help``
+for the knobs; ``--quick`` is a short smoke run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import http.client
+import json
+import os
+import platform
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import load  # noqa: E402
+
+PYTHON = sys.executable
+API = "/api/v1/proposals/"
+
+# ---------------------------------------------------------------------------
+# CURSOR SLOT. The API has no cursor pagination yet; the deep page is measured
+# with ?page=<deep>&page_size=50. When the cursor endpoint lands, set its query
+# parameter here (or pass --cursor-param NAME): the benchmark then follows
+# `next` links down to the same depth, and measures fetching that deep cursor
+# page as the endpoint "deep_cursor", next to "deep_page".
+CURSOR_PARAM: str | None = None
+# ---------------------------------------------------------------------------
+
+TARGETS = {
+    "list_vs_baseline_min": 0.8,
+    "search_p99_ms_max": 50.0,
+    "deep_page_vs_page1_max": 2.0,
+    "errors_max": 0,
+}
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--proposals", type=int, default=100_000, help="synthetic proposals in the database (100000)")
+    p.add_argument("--seed", type=int, default=1, help="generate_synthetic seed (1)")
+    p.add_argument("--db", default=os.environ.get("BENCH_DB", "tracker_bench"), help="scratch database name")
+    p.add_argument(
+        "--pg",
+        default=os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432"),
+        help="PostgreSQL server URL without the database name",
+    )
+    p.add_argument("--recreate", action="store_true", help="drop and recreate the scratch database first")
+    p.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (2, one per core)")
+    p.add_argument("--concurrency", type=int, default=2, help="client threads, i.e. requests in flight (2)")
+    p.add_argument("--duration", type=float, default=10.0, help="seconds per endpoint (10)")
+    p.add_argument("--max-requests", type=int, default=20_000, help="request cap per endpoint (20000)")
+    p.add_argument("--rounds", type=int, default=3, help="alternating list/baseline rounds (3)")
+    p.add_argument("--round-duration", type=float, default=5.0, help="seconds per endpoint per round (5)")
+    p.add_argument("--warmup", type=int, default=30, help="discarded requests per endpoint first (30)")
+    p.add_argument("--search-word", default="extradition", help="?q= word: about 2%% of synthetic proposals")
+    p.add_argument("--broad-search-word", default="treaty", help="?q= word matching ~10%% (extra endpoint)")
+    p.add_argument("--status", default="under_discussion", help="status for the filtered list")
+    p.add_argument("--topic", default="extradition", help="topic for the filtered list (slug after syn-<seed>-topic-)")
+    p.add_argument("--deep-fraction", type=float, default=0.9, help="how deep the deep page is (0.9 = 90%%)")
+    p.add_argument("--cursor-param", default=CURSOR_PARAM, help="the API's cursor query parameter, once it has one")
+    p.add_argument("--no-explain", action="store_true", help="skip EXPLAIN (ANALYZE, BUFFERS)")
+    p.add_argument("--profile", action="store_true", help="pyinstrument profiles per endpoint (pip install it)")
+    p.add_argument("--output-dir", default=str(ROOT / "bench" / "results"))
+    p.add_argument("--quick", action="store_true", help="smoke run: 2 s per endpoint, 1 round")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.duration, args.rounds, args.round_duration, args.warmup = 2.0, 1, 2.0, 5
+    return args
+
+
+# ---------------------------------------------------------------------------
+# Database
+# ---------------------------------------------------------------------------
+
+
+def _pg(url: str, dbname: str):
+    import psycopg
+
+    return psycopg.connect(f"{url}/{dbname}", autocommit=True, connect_timeout=5)
+
+
+def ensure_database(args) -> dict:
+    """Create, migrate and fill the scratch database as needed; return facts about it."""
+    info = {"name": args.db, "generated": False}
+    with _pg(args.pg, "postgres") as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [args.db]).fetchone()
+        if exists and args.recreate:
+            _drop(conn, args.db)
+            exists = None
+        if not exists:
+            print(f"Creating database {args.db}")
+            conn.execute(f'CREATE DATABASE "{args.db}"')
+    env = _django_env(args)
+    print("Migrating")
+    subprocess.run([PYTHON, "manage.py", "migrate", "--no-input", "-v0"], cwd=ROOT, env=env, check=True)
+    prefix = f"syn-{args.seed}-"
+    with _pg(args.pg, args.db) as conn:
+        have = conn.execute("SELECT count(*) FROM proposals_proposal WHERE slug LIKE %s", [prefix + "%"]).fetchone()[0]
+    if have not in (0, args.proposals):
+        if not args.db.startswith("tracker_bench"):
+            sys.exit(
+                f"{args.db} holds {have} proposals of seed {args.seed}, not {args.proposals}; "
+                "rerun with --recreate to rebuild it (only for a scratch database)."
+            )
+        print(f"{args.db} holds {have} proposals of seed {args.seed}, not {args.proposals}: rebuilding it")
+        with _pg(args.pg, "postgres") as conn:
+            _drop(conn, args.db)
+            conn.execute(f'CREATE DATABASE "{args.db}"')
+        subprocess.run([PYTHON, "manage.py", "migrate", "--no-input", "-v0"], cwd=ROOT, env=env, check=True)
+        have = 0
+    if have == 0:
+        print(f"Generating {args.proposals} synthetic proposals (seed {args.seed})")
+        t0 = time.perf_counter()
+        subprocess.run(
+            [PYTHON, "manage.py", "generate_synthetic", "--proposals", str(args.proposals), "--seed", str(args.seed)],
+            cwd=ROOT,
+            env=env,
+            check=True,
+        )
+        info["generated"] = True
+        info["generate_seconds"] = round(time.perf_counter() - t0, 1)
+        with _pg(args.pg, args.db) as conn:
+            # What autovacuum would do soon after a bulk load: visibility map and statistics.
+            conn.execute("VACUUM (ANALYZE)")
+    else:
+        print(f"Reusing {args.db}: {have} synthetic proposals of seed {args.seed}")
+    with _pg(args.pg, args.db) as conn:
+        info["server_version"] = conn.execute("SHOW server_version").fetchone()[0]
+        info["version"] = conn.execute("SELECT version()").fetchone()[0]
+        info["settings"] = dict(
+            conn.execute(
+                "SELECT name, setting || coalesce(unit, '') FROM pg_settings WHERE name = ANY(%s)",
+                [["shared_buffers", "work_mem", "effective_cache_size", "random_page_cost", "jit", "max_connections"]],
+            ).fetchall()
+        )
+        info["rows"] = {
+            table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            for table in (
+                "proposals_proposal",
+                "proposals_evidence",
+                "proposals_proponent",
+                "proposals_statusevent",
+                "proposals_source",
+                "proposals_actor",
+                "proposals_venue",
+                "proposals_topic",
+                "proposals_proposal_topics",
+            )
+        }
+        info["size"] = conn.execute("SELECT pg_size_pretty(pg_database_size(current_database()))").fetchone()[0]
+    return info
+
+
+def _drop(conn, name: str) -> None:
+    print(f"Dropping database {name}")
+    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _django_env(args) -> dict:
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=f"{args.pg}/{args.db}",
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY="bench",
+        DJANGO_ROOT_URLCONF="bench.urls",
+        DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
+        DJANGO_LOG_LEVEL="WARNING",
+        # Throttling must not shape the measurement.
+        API_THROTTLE_ANON="1000000/minute",
+        API_THROTTLE_USER="1000000/minute",
+    )
+    return env
+
+
+# ---------------------------------------------------------------------------
+# Server
+# ---------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(args, log_path: Path) -> tuple[subprocess.Popen, int]:
+    port = _free_port()
+    gunicorn = str(Path(PYTHON).with_name("gunicorn"))
+    cmd = [
+        gunicorn,
+        "tracker.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(args.workers),
+        "--worker-class",
+        "sync",
+        "--timeout",
+        "60",
+        "--log-level",
+        "warning",
+        "--error-logfile",
+        str(log_path),
+    ]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=_django_env(args), start_new_session=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            sys.exit(f"gunicorn exited with {proc.returncode}; see {log_path}")
+        try:
+            status, _ = get(port, "/readyz")
+            if status == 200:
+                return proc, port
+        except OSError:
+            pass
+        time.sleep(0.2)
+    stop_server(proc)
+    sys.exit(f"gunicorn did not become ready in 30 s; see {log_path}")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def get(port: int, path: str) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        conn.request("GET", path, headers={"Accept": "application/json"})
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def get_json(port: int, path: str) -> dict:
+    status, body = get(port, path)
+    if status != 200:
+        sys.exit(f"GET {path} answered {status}: {body[:300]!r}")
+    return json.loads(body)
+
+
+class ServerCPU:
+    """CPU seconds used by the gunicorn workers and by their PostgreSQL
+    backends, read from /proc. Unlike requests/s, CPU per request hardly
+    moves when other work shares the machine, so it is the steadier figure
+    on a noisy host. (Parallel query workers come and go and are not
+    counted, which flatters plans that use them.)"""
+
+    def __init__(self, args, master_pid: int):
+        self.master = master_pid
+        self.conn = _pg(args.pg, args.db)
+        self.tick = os.sysconf("SC_CLK_TCK")
+
+    def close(self):
+        self.conn.close()
+
+    def _children(self) -> list[int]:
+        pids = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    stat = (entry / "stat").read_text()
+                except OSError:
+                    continue
+                if int(stat.rsplit(")", 1)[1].split()[1]) == self.master:
+                    pids.append(int(entry.name))
+        return pids
+
+    def sample(self) -> dict[int, float]:
+        backends = [
+            row[0]
+            for row in self.conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ]
+        out = {}
+        for pid in [*self._children(), *backends]:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            out[pid] = (int(fields[11]) + int(fields[12])) / self.tick
+        return out
+
+    @staticmethod
+    def delta(before: dict[int, float], after: dict[int, float]) -> float:
+        return sum(after[pid] - before[pid] for pid in after if pid in before)
+
+
+# ---------------------------------------------------------------------------
+# Endpoints
+# ---------------------------------------------------------------------------
+
+
+def endpoints(args, port: int) -> tuple[dict, dict]:
+    """The paths to measure, checked once each; returns (paths by name, facts)."""
+    facts = {}
+    first = get_json(port, f"{API}?page_size=50")
+    total = first["count"]
+    facts["list_count"] = total
+    if len(first["results"]) != min(50, total):
+        sys.exit("The list did not return a page of 50.")
+    deep = max(1, int(-(-total // 50) * args.deep_fraction))
+    facts["deep_page"] = deep
+    step = max(1, args.proposals // 100)
+    details = [f"{API}syn-{args.seed}-{k}/" for k in range(1, args.proposals + 1, step)][:100]
+    topic = f"syn-{args.seed}-topic-{args.topic}"
+    paths = {
+        "list": [f"{API}?page_size=50"],
+        "baseline": ["/bench/baseline/?page_size=50"],
+        "detail": details,
+        "search": [f"{API}?q={args.search_word}&page_size=50"],
+        "search_broad": [f"{API}?q={args.broad_search_word}&page_size=50"],
+        "filtered": [f"{API}?status={args.status}&topic={topic}&page_size=50"],
+        "deep_page": [f"{API}?page={deep}&page_size=50"],
+    }
+    for name in ("search", "search_broad", "filtered", "deep_page"):
+        data = get_json(port, paths[name][0])
+        facts[f"{name}_count"] = data.get("count")
+        if not data.get("results"):
+            sys.exit(f"{name} ({paths[name][0]}) returned no rows; pick another word or filter.")
+    get_json(port, details[0])
+    base = get_json(port, paths["baseline"][0])
+    if [r["slug"] for r in base["results"]] != [r["slug"] for r in first["results"]]:
+        print("  note: the baseline page and the API's first page differ (data changed between the two calls?)")
+    if args.cursor_param:
+        paths["deep_cursor"] = [deep_cursor(args, port, deep)]
+    return paths, facts
+
+
+def deep_cursor(args, port: int, deep_page: int) -> str:
+    """CURSOR SLOT: follow `next` links (200 a page to save requests) down to
+    the depth of ``deep_page`` and return that cursor's URL path with
+    page_size=50. Needs the API's cursor pagination (``--cursor-param``)."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit
+
+    target = (deep_page - 1) * 50
+    url = f"{API}?page_size=200"
+    data = get_json(port, url)
+    if args.cursor_param not in (data.get("next") or ""):
+        # Cursor mode may need the parameter present (empty) on the first page.
+        url = f"{API}?page_size=200&{args.cursor_param}="
+        data = get_json(port, url)
+    seen, deadline = 0, time.monotonic() + 180
+    while seen + len(data["results"]) <= target:
+        seen += len(data["results"])
+        nxt = data.get("next")
+        if not nxt or time.monotonic() > deadline:
+            break
+        parts = urlsplit(nxt)
+        if args.cursor_param not in dict(parse_qsl(parts.query)):
+            sys.exit(f"The next link {nxt} has no {args.cursor_param} parameter.")
+        url = parts.path + "?" + parts.query
+        data = get_json(port, url)
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    query["page_size"] = "50"
+    print(f"  deep cursor after {seen} rows: {parts.path}?{urlencode(query)}")
+    return f"{parts.path}?{urlencode(query)}"
+
+
+def measure(args, port: int, paths: dict, cpu: ServerCPU) -> dict:
+    server_cpu: dict[str, float] = {}
+    client_cpu: dict[str, float] = {}
+
+    def one(name, duration):
+        before, c0 = cpu.sample(), time.process_time()
+        res = load.run(
+            name,
+            "127.0.0.1",
+            port,
+            paths[name],
+            concurrency=args.concurrency,
+            duration=duration,
+            max_requests=args.max_requests,
+        )
+        used = ServerCPU.delta(before, cpu.sample())
+        server_cpu[name] = server_cpu.get(name, 0.0) + used
+        client_cpu[name] = client_cpu.get(name, 0.0) + time.process_time() - c0
+        s = res.summary()
+        per = used * 1000 / s["requests"] if s["requests"] else 0.0
+        print(
+            f"  {name:13s} {s['rps']:8.1f} req/s  p50 {s['p50_ms']:7.1f} ms  p99 {s['p99_ms']:7.1f} ms  "
+            f"errors {s['errors']}  server CPU {per:5.1f} ms/req  ({s['requests']} requests, {duration:.0f} s)"
+        )
+        return res
+
+    print(f"Warming up ({args.warmup} requests per endpoint)")
+    for name in paths:
+        load.run(name, "127.0.0.1", port, paths[name], concurrency=1, duration=30, max_requests=args.warmup)
+
+    results: dict[str, load.Result] = {}
+    print(f"List vs baseline: {args.rounds} alternating rounds of {args.round_duration:.0f} s each")
+    rounds = []
+    for r in range(args.rounds):
+        order = ("list", "baseline") if r % 2 == 0 else ("baseline", "list")
+        this = {}
+        for name in order:
+            res = one(name, args.round_duration)
+            this[name] = res.summary()
+            if name in results:
+                results[name].merge(res)
+                results[name].seconds += res.seconds
+            else:
+                results[name] = res
+        rounds.append(
+            {
+                "list_rps": this["list"]["rps"],
+                "baseline_rps": this["baseline"]["rps"],
+                "ratio": round(this["list"]["rps"] / this["baseline"]["rps"], 3) if this["baseline"]["rps"] else None,
+            }
+        )
+    print("Other endpoints")
+    for name in paths:
+        if name not in results:
+            results[name] = one(name, args.duration)
+    summaries = {name: res.summary() for name, res in results.items()}
+    cores = os.cpu_count() or 1
+    for name, s in summaries.items():
+        n = s["requests"] or 1
+        s["server_cpu_ms_per_req"] = round(server_cpu[name] * 1000 / n, 2)
+        s["client_cpu_ms_per_req"] = round(client_cpu[name] * 1000 / n, 2)
+        # What the server could do with every core to itself and no client.
+        s["cpu_capacity_rps"] = (
+            round(cores * 1000 / s["server_cpu_ms_per_req"], 1) if s["server_cpu_ms_per_req"] else None
+        )
+    return {"endpoints": summaries, "rounds": rounds}
+
+
+# ---------------------------------------------------------------------------
+# Report
+# ---------------------------------------------------------------------------
+
+
+def machine() -> dict:
+    mem = ""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                mem = f"{int(line.split()[1]) // 1024} MiB"
+    except OSError:
+        pass
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import django
+
+    return {
+        "nproc": os.cpu_count(),
+        "memory": mem,
+        "cpu": cpu,
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "loadavg_start": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def evaluate(endpoints: dict, ratio: float) -> dict:
+    errors = sum(s["errors"] for s in endpoints.values())
+    deep = endpoints.get("deep_page", {})
+    first = endpoints["list"]
+    deep_vs_first = round(deep["p50_ms"] / first["p50_ms"], 2) if deep and first["p50_ms"] else None
+    out = {
+        "list_vs_baseline": {"value": ratio, "target": f">= {TARGETS['list_vs_baseline_min']}"},
+        "search_p99_ms": {"value": endpoints["search"]["p99_ms"], "target": f"<= {TARGETS['search_p99_ms_max']}"},
+        "deep_page_p50_vs_page1_p50": {"value": deep_vs_first, "target": f"<= {TARGETS['deep_page_vs_page1_max']}"},
+        "errors": {"value": errors, "target": f"== {TARGETS['errors_max']}"},
+    }
+    out["list_vs_baseline"]["met"] = ratio >= TARGETS["list_vs_baseline_min"]
+    out["search_p99_ms"]["met"] = endpoints["search"]["p99_ms"] <= TARGETS["search_p99_ms_max"]
+    out["deep_page_p50_vs_page1_p50"]["met"] = (
+        deep_vs_first is not None and deep_vs_first <= TARGETS["deep_page_vs_page1_max"]
+    )
+    out["errors"]["met"] = errors == TARGETS["errors_max"]
+    if "deep_cursor" in endpoints and first["p50_ms"]:
+        value = round(endpoints["deep_cursor"]["p50_ms"] / first["p50_ms"], 2)
+        out["deep_cursor_p50_vs_page1_p50"] = {
+            "value": value,
+            "target": f"<= {TARGETS['deep_page_vs_page1_max']}",
+            "met": value <= TARGETS["deep_page_vs_page1_max"],
+        }
+    return out
+
+
+def print_table(endpoints: dict, targets: dict) -> None:
+    print()
+    print(
+        f"{'endpoint':14s} {'req/s':>8s} {'p50 ms':>8s} {'p99 ms':>8s} {'errors':>7s} {'requests':>9s} "
+        f"{'CPU ms/req':>10s}  path"
+    )
+    for name, s in endpoints.items():
+        print(
+            f"{name:14s} {s['rps']:8.1f} {s['p50_ms']:8.1f} {s['p99_ms']:8.1f} {s['errors']:7d} "
+            f"{s['requests']:9d} {s['server_cpu_ms_per_req']:10.2f}  {s['path']}"
+        )
+    print()
+    for name, t in targets.items():
+        print(f"  {name:30s} {t['value']!s:>8s}  target {t['target']:8s}  {'met' if t['met'] else 'NOT MET'}")
+
+
+def run_explain(args, paths: dict, results_dir: Path) -> dict:
+    names = ["list", "search", "filtered", "deep_page", "detail", "baseline"]
+    if "deep_cursor" in paths:
+        names.append("deep_cursor")
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as tmp:
+        out = Path(tmp.name)
+    cmd = [PYTHON, str(ROOT / "bench" / "explain.py"), str(out), *(f"{n}={paths[n][0]}" for n in names)]
+    if args.profile:
+        cmd[3:3] = ["--profile", str(results_dir / "profiles")]
+    subprocess.run(cmd, cwd=ROOT, env=_django_env(args), check=True)
+    data = json.loads(out.read_text())
+    out.unlink()
+    return data
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    results_dir = Path(args.output_dir)
+    results_dir.mkdir(parents=True, exist_ok=True)
+    report = {
+        "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "config": {k: v for k, v in vars(args).items() if k not in ("output_dir",)},
+    }
+    report["database"] = ensure_database(args)
+    log_path = results_dir / "gunicorn.log.tmp"
+    proc, port = start_server(args, log_path)
+    try:
+        print(f"gunicorn on 127.0.0.1:{port}, {args.workers} sync workers; {args.concurrency} client threads")
+        paths, facts = endpoints(args, port)
+        report["facts"] = facts
+        cpu = ServerCPU(args, proc.pid)
+        try:
+            measured = measure(args, port, paths, cpu)
+        finally:
+            cpu.close()
+    finally:
+        stop_server(proc)
+    report.update(measured)
+    eps = measured["endpoints"]
+    ratio = round(eps["list"]["rps"] / eps["baseline"]["rps"], 3) if eps["baseline"]["rps"] else 0.0
+    report["list_vs_baseline"] = ratio
+    list_cpu, base_cpu = eps["list"]["server_cpu_ms_per_req"], eps["baseline"]["server_cpu_ms_per_req"]
+    report["list_vs_baseline_by_cpu"] = round(base_cpu / list_cpu, 3) if list_cpu else None
+    report["targets"] = evaluate(eps, ratio)
+    report["machine"]["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
+    print_table(eps, report["targets"])
+    print(f"\nAPI list / baseline throughput: {ratio:.2f} (per round: {[r['ratio'] for r in measured['rounds']]})")
+    print(f"API list / baseline by server CPU per request: {report['list_vs_baseline_by_cpu']}")
+    load_start, load_end = report["machine"]["loadavg_start"][0], report["machine"]["loadavg_end"][0]
+    if load_start > (os.cpu_count() or 1):  # busy before we started: others' work, not ours
+        print(
+            f"  note: load average {load_start} -> {load_end} on {os.cpu_count()} cores: other work shared the "
+            "machine, so requests/s and latencies are depressed; CPU ms/req is the steadier figure."
+        )
+    if not args.no_explain:
+        print("Capturing EXPLAIN (ANALYZE, BUFFERS) of the queries each endpoint runs")
+        report["explain"] = run_explain(args, paths, results_dir)
+        for name, e in report["explain"].items():
+            print(f"  {name:12s} {e['query_count']:2d} queries, {e['in_process_median_ms']:6.1f} ms in-process median")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    target = results_dir / f"{stamp}.json"
+    tmp = target.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(report, indent=1, default=str))
+    tmp.rename(target)
+    print(f"\nResults: {target.relative_to(ROOT) if target.is_relative_to(ROOT) else target}")
+    errors = sum(s["errors"] for s in eps.values())
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
