@@ -6,6 +6,8 @@ import datetime as dt
 
 import pytest
 from django.contrib.auth.models import Group
+from django.db import connection
+from django.db.transaction import TransactionManagementError
 from django.test import Client
 from knox.models import AuthToken
 from rest_framework.test import APIClient
@@ -276,6 +278,32 @@ def test_a_restored_proposal_gets_its_timeline_and_quotes_back(staff, gone):
     assert restored.status == "adopted"
     assert restored.proponents.count() == 1
     assert restored.evidence.count() == 1
+
+
+# BUG (proposals/admin.py, HistoryAdmin): VersionCheckedForm.clean locks the row
+# with select_for_update, and HistoryAdmin wraps only changeform_view in a
+# transaction; simple-history's revert form (history_form_view) runs in
+# autocommit, so on PostgreSQL every revert, of a live or a deleted record, is a
+# 500 (TransactionManagementError). Tests inside a transaction (the ``db``
+# fixture, as above) hide it; this one runs the way production does. Fix there:
+# wrap history_form_view in transaction.atomic() like changeform_view. Strict,
+# so the suite flags the fix and the marker can go.
+@pytest.mark.xfail(
+    connection.vendor == "postgresql",
+    strict=True,
+    raises=TransactionManagementError,
+    reason="admin.HistoryAdmin: the revert form locks a row outside a transaction",
+)
+@pytest.mark.django_db(transaction=True)
+def test_a_revert_works_outside_a_test_transaction_as_in_production(django_user_model):
+    staff = django_user_model.objects.create_superuser("restorer", "restorer@example.org", "pw-staff-1")
+    proposal = ProposalFactory(slug="restored-in-autocommit")
+    pk = proposal.pk
+    proposal.delete()
+    row = Proposal.history.filter(id=pk).exclude(history_type="-").latest("history_date")
+
+    assert _revert(staff, row).status_code == 302
+    assert Proposal.objects.filter(pk=pk, slug="restored-in-autocommit").exists()
 
 
 def test_reverting_needs_the_change_permission(db, gone, django_user_model):
