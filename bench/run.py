@@ -42,12 +42,11 @@ PYTHON = sys.executable
 API = "/api/v1/proposals/"
 
 # ---------------------------------------------------------------------------
-# CURSOR SLOT. The API has no cursor pagination yet; the deep page is measured
-# with ?page=<deep>&page_size=50. When the cursor endpoint lands, set its query
-# parameter here (or pass --cursor-param NAME): the benchmark then follows
-# `next` links down to the same depth, and measures fetching that deep cursor
-# page as the endpoint "deep_cursor", next to "deep_page".
-CURSOR_PARAM: str | None = None
+# The API's keyset cursor (`?cursor=`, empty to start). The benchmark follows
+# `next` links down to --deep-fraction of all proposals and measures fetching
+# that deep cursor page as "deep_cursor". "deep_page" is the deepest page
+# number the capped count allows (page numbers reach the first 10,000 matches).
+CURSOR_PARAM: str | None = "cursor"
 # ---------------------------------------------------------------------------
 
 TARGETS = {
@@ -354,17 +353,17 @@ def endpoints(args, port: int) -> tuple[dict, dict]:
     if [r["slug"] for r in base["results"]] != [r["slug"] for r in first["results"]]:
         print("  note: the baseline page and the API's first page differ (data changed between the two calls?)")
     if args.cursor_param:
-        paths["deep_cursor"] = [deep_cursor(args, port, deep)]
+        paths["deep_cursor"] = [deep_cursor(args, port)]
     return paths, facts
 
 
-def deep_cursor(args, port: int, deep_page: int) -> str:
-    """CURSOR SLOT: follow `next` links (200 a page to save requests) down to
-    the depth of ``deep_page`` and return that cursor's URL path with
-    page_size=50. Needs the API's cursor pagination (``--cursor-param``)."""
+def deep_cursor(args, port: int) -> str:
+    """Follow `next` links (200 a page to save requests) down to
+    ``--deep-fraction`` of all proposals and return that cursor's URL path
+    with page_size=50."""
     from urllib.parse import parse_qsl, urlencode, urlsplit
 
-    target = (deep_page - 1) * 50
+    target = int(args.proposals * args.deep_fraction)
     url = f"{API}?page_size=200"
     data = get_json(port, url)
     if args.cursor_param not in (data.get("next") or ""):

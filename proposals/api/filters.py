@@ -118,11 +118,14 @@ def _exists(model, **lookups):
 class ProposalFilterSet(django_filters.FilterSet):
     """Filters for the proposal list and CSV export; all combine with AND."""
 
+    # distinct=False: a column filter cannot duplicate rows, and DISTINCT made
+    # PostgreSQL sort every match by every column (measured: 2x on the page).
     status = django_filters.MultipleChoiceFilter(
         choices=Status.choices,
+        distinct=False,
         help_text="Current status; repeat to match any of several (status=proposed&status=adopted).",
     )
-    venue = IdsFilter(queryset=Venue.objects.all(), help_text="Venue id; repeat for any of several.")
+    venue = IdsFilter(queryset=Venue.objects.all(), distinct=False, help_text="Venue id; repeat for any of several.")
     proponent = IdsFilter(
         queryset=Actor.objects.all(),
         method="filter_proponent",

@@ -1,20 +1,55 @@
-"""Page-number pagination with a documented hard cap on page size."""
+"""Pagination: page numbers with a bounded count, and a keyset cursor for
+clients that walk or sync the whole collection.
 
+At a million rows two things in DRF's default pagination get expensive:
+``COUNT(*)`` over every match on every page, and ``OFFSET`` that makes the
+database read and discard every row before a deep page. Counts here stop at
+``COUNT_CAP`` (``count_capped`` says so), and the cursor mode seeks straight
+to its position through the ``(updated_at, id)`` index, so its deepest page
+costs what its first does.
+"""
+
+import base64
+import binascii
+import datetime as dt
+from collections import OrderedDict
+
+from django.core.paginator import Paginator
+from django.db import connections
+from django.utils.functional import cached_property
 from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 
 MAX_PAGE_SIZE = 200
+#: Counts stop here: beyond it, ``count`` is this number and ``count_capped`` is true.
+COUNT_CAP = 10_000
+
+
+class CappedCountPaginator(Paginator):
+    @cached_property
+    def count(self):
+        # COUNT over a LIMITed subquery: the database stops after COUNT_CAP + 1 rows.
+        return self.object_list[: COUNT_CAP + 1].count()
+
+    @property
+    def capped(self) -> bool:
+        return self.count > COUNT_CAP
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
     """``?page=N&page_size=M``: 50 a page by default; ``page_size`` above
     200 is capped at 200 (not an error), so a client can always ask for
-    "as many as allowed"."""
+    "as many as allowed". ``count`` is exact up to 10,000 matches; past that
+    it reads 10000 with ``count_capped: true`` and page numbers reach the
+    first 10,000 matches — walk further with ``cursor``."""
 
     page_size = 50
     page_size_query_param = "page_size"
     page_size_query_description = f"Items per page: 50 by default, at most {MAX_PAGE_SIZE} (larger values are capped)."
     max_page_size = MAX_PAGE_SIZE
+    django_paginator_class = CappedCountPaginator
 
     def get_page_size(self, request):
         raw = request.query_params.get(self.page_size_query_param)
@@ -36,3 +71,117 @@ class PageNumberPagination(pagination.PageNumberPagination):
         if raw not in (None, "", *self.last_page_strings) and not (raw.isascii() and raw.isdigit() and int(raw) >= 1):
             raise ValidationError({self.page_query_param: ["Must be a positive whole number, or 'last'."]})
         return super().get_page_number(request, paginator)
+
+    def get_paginated_response(self, data):
+        paginator = self.page.paginator
+        return Response(
+            OrderedDict(
+                [
+                    ("count", min(paginator.count, COUNT_CAP)),
+                    ("count_capped", paginator.capped),
+                    ("next", self.get_next_link()),
+                    ("previous", self.get_previous_link()),
+                    ("results", data),
+                ]
+            )
+        )
+
+    def get_paginated_response_schema(self, schema):
+        base = super().get_paginated_response_schema(schema)
+        base["properties"]["count"]["description"] = f"Matches, exact up to {COUNT_CAP}."
+        base["properties"] = {
+            "count": base["properties"]["count"],
+            "count_capped": {
+                "type": "boolean",
+                "description": f"True when there are more than {COUNT_CAP} matches and `count` stops there.",
+            },
+            **{k: v for k, v in base["properties"].items() if k != "count"},
+        }
+        base["required"] = ["count", "count_capped", "results"]
+        return base
+
+
+class ProposalPagination(PageNumberPagination):
+    """Page numbers by default; add ``cursor`` (empty to start) to walk the
+    proposals by ``updated_at`` then ``id``, oldest change first — the mode
+    for syncing clients (combine it with ``updated_since``). In cursor mode
+    there is no ``count`` and no ``ordering``; follow ``next`` until it is
+    null, and keep the last ``next`` to resume later."""
+
+    cursor_query_param = "cursor"
+    cursor_query_description = (
+        "Keyset cursor: send it empty to start, then follow `next`. Walks by `updated_at`, then `id`, oldest "
+        "first; every page costs the same however deep. Not combinable with `ordering` or `page`."
+    )
+
+    def paginate_queryset(self, queryset, request, view=None):
+        if self.cursor_query_param not in request.query_params:
+            self.cursor_mode = False
+            return super().paginate_queryset(queryset, request, view)
+        self.cursor_mode = True
+        for clash in ("ordering", self.page_query_param):
+            if clash in request.query_params:
+                raise ValidationError({clash: [f"Cannot be combined with `{self.cursor_query_param}`."]})
+        self.request = request
+        self.page_size_now = self.get_page_size(request)
+        position = self._decode(request.query_params[self.cursor_query_param])
+        queryset = queryset.order_by("updated_at", "id")
+        if position is not None:
+            table = queryset.model._meta.db_table
+            when, pk = position
+            # Adapt as the ORM would: SQLite stores naive UTC text, and a raw
+            # aware datetime would compare as a different string.
+            when = queryset.model._meta.get_field("updated_at").get_db_prep_value(when, connections[queryset.db])
+            # A row-value comparison, so the (updated_at, id) index seeks
+            # straight to the position on PostgreSQL (SQLite supports it too).
+            queryset = queryset.extra(where=[f'("{table}"."updated_at", "{table}"."id") > (%s, %s)'], params=[when, pk])
+        rows = list(queryset[: self.page_size_now + 1])
+        self.has_next = len(rows) > self.page_size_now
+        rows = rows[: self.page_size_now]
+        self.last = rows[-1] if rows else None
+        return rows
+
+    def get_paginated_response(self, data):
+        if not self.cursor_mode:
+            return super().get_paginated_response(data)
+        next_link = None
+        if self.has_next and self.last is not None:
+            url = self.request.build_absolute_uri()
+            next_link = replace_query_param(url, self.cursor_query_param, self._encode(self.last))
+        return Response(OrderedDict([("next", next_link), ("previous", None), ("results", data)]))
+
+    def get_paginated_response_schema(self, schema):
+        base = super().get_paginated_response_schema(schema)
+        base["required"] = ["results"]
+        base["description"] = "Page-number mode has `count` and `count_capped`; cursor mode (`cursor=`) has not."
+        return base
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            *super().get_schema_operation_parameters(view),
+            {
+                "name": self.cursor_query_param,
+                "required": False,
+                "in": "query",
+                "description": self.cursor_query_description,
+                "schema": {"type": "string"},
+            },
+        ]
+
+    @staticmethod
+    def _encode(row) -> str:
+        raw = f"{row.updated_at.isoformat()}|{row.pk}".encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    def _decode(self, value: str):
+        if value == "":
+            return None
+        try:
+            raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
+            stamp, pk = raw.split("|")
+            when = dt.datetime.fromisoformat(stamp)
+            if when.tzinfo is None:
+                raise ValueError
+            return when, int(pk)
+        except (ValueError, binascii.Error, UnicodeDecodeError):
+            raise ValidationError({self.cursor_query_param: ["Not a cursor this API issued."]}) from None

@@ -12,9 +12,11 @@ Conventions every serializer here follows:
   that a representation includes are accepted and ignored.
 """
 
+import datetime as dt
 from collections.abc import Mapping
 
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -264,6 +266,38 @@ class ProposalListSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+    def to_representation(self, proposal):
+        # The hot path of the API: the same shape the declared fields
+        # describe (and the schema documents), built directly instead of
+        # through ~10 field objects per row. tests/api pin the output.
+        venue = proposal.venue
+        return {
+            "id": proposal.id,
+            "url": self.fields["url"].to_representation(proposal),
+            "slug": proposal.slug,
+            "title": proposal.title,
+            "status": proposal.status,
+            "status_label": STATUS_LABELS.get(proposal.status, proposal.status),
+            "venue": {"id": venue.id, "name": venue.name} if venue is not None else None,
+            "proponents": [
+                {"id": link.actor_id, "name": link.actor.name, "role": link.role, "primary": link.is_primary}
+                for link in proposal.proponents.all()
+            ],
+            "topics": [{"slug": topic.slug, "name": topic.name} for topic in proposal.topics.all()],
+            "proposed_on": proposal.proposed_on.isoformat() if proposal.proposed_on else None,
+            "proposed_precision": proposal.proposed_precision,
+            "updated_at": _iso_datetime(proposal.updated_at),
+        }
+
+
+STATUS_LABELS = dict(Status.choices)
+
+
+def _iso_datetime(value):
+    """DRF's DateTimeField output: ISO 8601 in UTC with a ``Z``."""
+    value = timezone.localtime(value, dt.UTC).isoformat() if timezone.is_aware(value) else value.isoformat()
+    return value[:-6] + "Z" if value.endswith("+00:00") else value
 
 
 class ProposalSerializer(LosslessModelSerializer):

@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from .. import services
 from ..models import Actor, Evidence, Proposal, Source, StatusEvent, Topic, Venue
 from .filters import ProposalFilterSet
+from .pagination import ProposalPagination
 from .renderers import CSVRenderer, proposal_csv_rows
 from .serializers import (
     ActorSerializer,
@@ -274,10 +275,19 @@ class ProposalViewSet(ConditionalWriteMixin, HistoryMixin, viewsets.ModelViewSet
     ordering = ["-updated_at", "-id"]
     renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CSVRenderer]
 
+    pagination_class = ProposalPagination
+
     def get_queryset(self):
         if self.action == "list":
             return Proposal.objects.with_list_related()
         return Proposal.objects.with_related()
+
+    def filter_queryset(self, queryset):
+        # Filters and ordering describe lists; a detail or write request
+        # skips building the filterset (measured at ~15% of a detail GET).
+        if self.action != "list":
+            return queryset
+        return super().filter_queryset(queryset)
 
     def get_serializer_class(self):
         return ProposalListSerializer if self.action == "list" else ProposalSerializer
