@@ -67,12 +67,28 @@ class VersionCheckedForm(forms.ModelForm):
 
 
 class HistoryAdmin(SimpleHistoryAdmin):
-    """Every model keeps its history; staff see it from each change page."""
+    """Every model keeps its history; staff see it from each change page,
+    and can revert to (or restore a deleted record from) any version."""
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         # The version check locks the row; the lock must last until the save.
         with transaction.atomic():
             return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # The revert form runs the same version check (a row lock) as the change form.
+        with transaction.atomic():
+            return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def get_deleted_objects(self, objs, request):
+        # Many-to-many links the model protects (``delete_blockers``) are
+        # shown as protected, so the admin refuses the delete as the API does.
+        deleted, counts, perms, protected = super().get_deleted_objects(objs, request)
+        for obj in objs:
+            blockers = getattr(obj, "delete_blockers", None)
+            if blockers is not None:
+                protected = [*protected, *(f"Proposal: {p}" for p in blockers()[:20])]
+        return deleted, counts, perms, protected
 
 
 # --------------------------------------------------------------------------
@@ -242,6 +258,20 @@ class ProposalAdmin(HistoryAdmin):
     @admin.display(description="meaning")
     def status_explained(self, obj):
         return STATUS_EXPLANATIONS.get(obj.status, "")
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # Restoring a deleted proposal: simple-history re-inserts its row;
+        # its quotes, proponents, timeline and relations come back here.
+        with transaction.atomic():
+            existed = Proposal.objects.filter(pk=object_id).exists() if str(object_id).isdigit() else True
+            response = super().history_form_view(request, object_id, version_id, extra_context)
+            if not existed and request.method == "POST" and response.status_code == 302:
+                proposal = Proposal.objects.filter(pk=object_id).first()
+                if proposal is not None:
+                    parts = services.proposal_restore_parts(proposal=proposal, user=request.user)
+                    summary = ", ".join(f"{n} {kind}" for kind, n in parts.items() if n) or "no parts"
+                    messages.info(request, f"Restored with {summary}.")
+            return response
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not StatusEvent:

@@ -137,6 +137,12 @@ class Topic(VersionedModel):
     def __str__(self):
         return self.name
 
+    def delete_blockers(self):
+        """Proposals that still carry this topic. Deleting it would silently
+        reclassify them (without moving their version), so it is refused
+        while any do."""
+        return Proposal.objects.filter(topics=self)
+
 
 class SourceQuerySet(models.QuerySet):
     def with_related(self):
@@ -253,6 +259,12 @@ class Actor(VersionedModel):
 
     def __str__(self):
         return self.name
+
+    def delete_blockers(self):
+        """Proposals this actor is party to. Deleting the actor would
+        silently drop it from them, so it is refused while any remain.
+        (Proponent links are protected by the database: ``on_delete=PROTECT``.)"""
+        return Proposal.objects.filter(parties=self)
 
     def clean(self):
         super().clean()

@@ -11,6 +11,7 @@ import datetime as dt
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 
 from .models import DatePrecision, Evidence, Proponent, Proposal, ProposalRelation, Source, Status, StatusEvent
@@ -124,6 +125,28 @@ def _assign(instance, fields: dict) -> bool:
             setattr(instance, name, value)
             changed = True
     return changed
+
+
+@transaction.atomic
+def record_delete(*, instance, user: AbstractBaseUser | None = None) -> None:
+    """Delete a record, unless proposals still link to it.
+
+    Foreign keys that must not dangle are ``on_delete=PROTECT`` (Django
+    raises ``ProtectedError``); many-to-many links are checked here through
+    the model's ``delete_blockers()``, raising the same error, so every
+    caller reports both the same way.
+    """
+    blockers = getattr(instance, "delete_blockers", None)
+    if blockers is not None:
+        linked = list(blockers()[:10])
+        if linked:
+            raise ProtectedError(
+                f"{instance._meta.verbose_name} {instance} is still linked to {len(linked)} proposal(s).",
+                set(linked),
+            )
+    if user is not None and getattr(user, "is_authenticated", False):
+        instance._history_user = user
+    instance.delete()
 
 
 def _set_links(proposal: Proposal, *, topics, parties, proponents, relations, user) -> bool:
@@ -275,3 +298,55 @@ def _plain(value):
     if value is None or isinstance(value, bool | int | float | str):
         return value
     return str(value) if not hasattr(value, "isoformat") else value.isoformat()
+
+
+@transaction.atomic
+def proposal_restore_parts(*, proposal: Proposal, user: AbstractBaseUser | None = None) -> dict:
+    """Bring back what was deleted together with a proposal.
+
+    Deleting a proposal cascades to its quotes, proponent links, status
+    events and relations; each leaves a final "deleted" row in its own
+    history table. Reverting the proposal in the admin re-inserts only its
+    own row, so this re-creates those parts as they were when they were
+    deleted with it (same ids, so their history continues), then re-derives
+    the status. Returns how many of each kind came back.
+    """
+    deleted_at = (
+        Proposal.history.filter(id=proposal.pk, history_type="-")
+        .order_by("-history_date")
+        .values_list("history_date", flat=True)
+        .first()
+    )
+    restored = {}
+    if deleted_at is None:
+        return restored
+    # Quotes first: proponent links and events point at them. A part deleted
+    # on its own earlier stays deleted: only the cascade's rows come back.
+    window = deleted_at - dt.timedelta(seconds=5)
+    kinds = [
+        (Evidence, {"proposal_id": proposal.pk}),
+        (Proponent, {"proposal_id": proposal.pk}),
+        (StatusEvent, {"proposal_id": proposal.pk}),
+        (ProposalRelation, {"from_proposal_id": proposal.pk}),
+        (ProposalRelation, {"to_proposal_id": proposal.pk}),
+    ]
+    for model, lookup in kinds:
+        count = 0
+        gone = model.history.filter(history_type="-", history_date__gte=window, **lookup).order_by("history_date")
+        for row in gone:
+            if model.objects.filter(pk=row.id).exists():
+                continue
+            instance = row.instance
+            if isinstance(instance, ProposalRelation):
+                other = instance.to_proposal_id if lookup.get("from_proposal_id") else instance.from_proposal_id
+                if not Proposal.objects.filter(pk=other).exists():
+                    continue
+            if getattr(instance, "evidence_id", None) and not Evidence.objects.filter(pk=instance.evidence_id).exists():
+                instance.evidence_id = None
+            if user is not None and getattr(user, "is_authenticated", False):
+                instance._history_user = user
+            instance.save(force_insert=True)
+            count += 1
+        restored[model._meta.verbose_name_plural] = restored.get(model._meta.verbose_name_plural, 0) + count
+    proposal_sync_status(proposal=proposal, user=user)
+    return restored

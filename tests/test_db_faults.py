@@ -259,7 +259,20 @@ def server(pg_cluster):
         # Long-lived connections: recovery must cope with a dead one.
         DJANGO_CONN_MAX_AGE="600",
         PYTHONDONTWRITEBYTECODE="1",
+        # Served like production, from collected (hashed) files: the
+        # browsable API's error page needs them.
+        DJANGO_STATIC_ROOT=str(pg_cluster.root / "static"),
     )
+    collect = subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--no-input", "-v", "0"],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert collect.returncode == 0, collect.stdout + collect.stderr
     migrate = subprocess.run(
         [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"],
         cwd=BASE_DIR,

@@ -46,8 +46,7 @@ class ProtectedDeleteMixin:
 
     def perform_destroy(self, instance):
         try:
-            instance._history_user = self.request.user
-            instance.delete()
+            services.record_delete(instance=instance, user=self.request.user)
         except (ProtectedError, RestrictedError) as exc:
             # str(): a model without an explicit verbose_name_plural has a lazy
             # translation proxy there, which ", ".join() refuses (TypeError, a 500).

@@ -6,8 +6,6 @@ import datetime as dt
 
 import pytest
 from django.contrib.auth.models import Group
-from django.db import connection
-from django.db.transaction import TransactionManagementError
 from django.test import Client
 from knox.models import AuthToken
 from rest_framework.test import APIClient
@@ -255,21 +253,14 @@ def test_staff_restore_a_deleted_proposal_from_its_history(staff, editor_api, go
     url = f"{API}/proposals/{gone.slug}/"
     assert editor_api.get(url).status_code == 200
     types = [e["type"] for e in editor_api.get(f"{url}history/").json()]
-    assert types[:2] == ["created", "deleted"]
+    # Newest first: the parts coming back re-derive the status ("changed"),
+    # after the revert re-created the row ("created") that had been deleted.
+    assert types[:3] == ["changed", "created", "deleted"]
     assert types[-1] == "created"
     # It is writable again through the API like any other proposal.
     assert write(editor_api, "patch", url, {"title": "Restored and edited"}).status_code == 200
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "simple-history's revert re-inserts only the proposal row: its status timeline, proponents, "
-        "quotes and relations were deleted with it (CASCADE) and stay only in their history tables, "
-        "and the admin's revert view skips save_related, so the restored proposal keeps a stale status "
-        "with no events. Needs a restore step in proposals/admin.py (ProposalAdmin)."
-    ),
-)
 def test_a_restored_proposal_gets_its_timeline_and_quotes_back(staff, gone):
     before_deletion = Proposal.history.filter(id=gone.pk).exclude(history_type="-").latest("history_date")
     assert _revert(staff, before_deletion).status_code == 302
@@ -280,20 +271,8 @@ def test_a_restored_proposal_gets_its_timeline_and_quotes_back(staff, gone):
     assert restored.evidence.count() == 1
 
 
-# BUG (proposals/admin.py, HistoryAdmin): VersionCheckedForm.clean locks the row
-# with select_for_update, and HistoryAdmin wraps only changeform_view in a
-# transaction; simple-history's revert form (history_form_view) runs in
-# autocommit, so on PostgreSQL every revert, of a live or a deleted record, is a
-# 500 (TransactionManagementError). Tests inside a transaction (the ``db``
-# fixture, as above) hide it; this one runs the way production does. Fix there:
-# wrap history_form_view in transaction.atomic() like changeform_view. Strict,
-# so the suite flags the fix and the marker can go.
-@pytest.mark.xfail(
-    connection.vendor == "postgresql",
-    strict=True,
-    raises=TransactionManagementError,
-    reason="admin.HistoryAdmin: the revert form locks a row outside a transaction",
-)
+# Runs the way production does (autocommit), where the revert form's row
+# lock needs the transaction HistoryAdmin.history_form_view opens.
 @pytest.mark.django_db(transaction=True)
 def test_a_revert_works_outside_a_test_transaction_as_in_production(django_user_model):
     staff = django_user_model.objects.create_superuser("restorer", "restorer@example.org", "pw-staff-1")

@@ -430,16 +430,6 @@ def test_deleting_a_quoted_source_is_a_409_conflict(db, editor_api):
     assert Source.objects.filter(pk=evidence.source_id).exists()
 
 
-# BUG (proposals/api/views.py ProtectedDeleteMixin, or the models): topics and
-# parties are many-to-many links with no PROTECT, so deleting a topic or an
-# actor that proposals still use succeeds (204) and silently drops it from
-# those proposals without moving their version/updated_at: their ETag and
-# ``updated_since`` miss the change. The API docs promise "Refused with 409
-# while proposals refer to it." Strict: remove the marker once fixed.
-M2M_DELETE_BUG = pytest.mark.xfail(strict=True, reason="deleting a topic/party in use is a silent 204, not 409")
-
-
-@M2M_DELETE_BUG
 def test_deleting_a_topic_in_use_is_a_409_conflict(db, editor_api):
     topic = TopicFactory(slug="in-use")
     proposal = ProposalFactory(topics=[topic])
@@ -448,7 +438,6 @@ def test_deleting_a_topic_in_use_is_a_409_conflict(db, editor_api):
     assert list(proposal.topics.all()) == [topic]
 
 
-@M2M_DELETE_BUG
 def test_deleting_a_party_actor_is_a_409_conflict(db, editor_api):
     party = ActorFactory()
     proposal = ProposalFactory(parties=[party])
