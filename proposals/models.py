@@ -7,6 +7,7 @@ in the model's ``clean()`` here, so the admin, the API and the seed loader
 all obey the same checks.
 """
 
+import datetime as dt
 import hashlib
 import re
 
@@ -17,6 +18,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Prefetch, Q
 from django.db.models.functions import Length
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 SLUG_HELP = "Stable identifier used in URLs and the seed data; lowercase letters, digits and hyphens."
@@ -652,5 +654,9 @@ class StatusEvent(models.Model):
 
     def clean(self):
         super().clean()
+        # An event records what has happened; a planned date is a note on
+        # today's event, not a status the proposal already holds.
+        if self.occurred_on and self.occurred_on > timezone.now().date() + dt.timedelta(days=1):
+            raise ValidationError({"occurred_on": "A status event cannot be dated in the future."})
         if self.evidence_id and self.proposal_id and self.evidence.proposal_id != self.proposal_id:
             raise ValidationError({"evidence": "The evidence belongs to another proposal."})

@@ -92,3 +92,14 @@ def test_every_save_bumps_the_version(actor):
     actor.description = "Premier of the State Council"
     actor.save()
     assert actor.version == before + 1
+
+
+def test_a_status_event_cannot_be_dated_in_the_future(proposal):
+    import datetime as dt
+
+    from proposals.models import StatusEvent
+
+    event = StatusEvent(proposal=proposal, status="adopted", occurred_on=dt.date.today() + dt.timedelta(days=30))
+    with pytest.raises(ValidationError) as exc:
+        event.full_clean()
+    assert "future" in exc.value.message_dict["occurred_on"][0]

@@ -181,6 +181,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "proposals.api.errors.problem_exception_handler",
     "DEFAULT_VERSIONING_CLASS": None,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # Dates in bodies are YYYY-MM-DD only; Python would also take "20151215".
+    "DATE_INPUT_FORMATS": ["%Y-%m-%d"],
     "ORDERING_PARAM": "ordering",
 }
 

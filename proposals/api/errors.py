@@ -16,7 +16,7 @@ from http import HTTPStatus
 
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db import DataError, IntegrityError, InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -94,8 +94,10 @@ def problem_exception_handler(exc, context):
             context,
             headers=DB_UNAVAILABLE_HEADERS,
         )
-    elif isinstance(exc, DatabaseError):
-        # e.g. a value PostgreSQL refuses that validation did not catch.
+    elif isinstance(exc, DataError | IntegrityError):
+        # The request's data broke a database rule that validation did not
+        # catch (e.g. a race past a unique check). Other database errors are
+        # the server's own and stay 5xx.
         set_rollback()
         return _problem_response(problem(400, "The database refused the request's data."), 400, context)
 

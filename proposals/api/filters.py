@@ -15,7 +15,20 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 
-from ..models import Actor, Evidence, Proponent, ProponentRole, Proposal, Source, Status, Topic, Venue
+from ..models import (
+    Actor,
+    ActorKind,
+    DatePrecision,
+    Evidence,
+    Proponent,
+    ProponentRole,
+    Proposal,
+    Source,
+    Status,
+    Topic,
+    Venue,
+    VenueKind,
+)
 
 MAX_Q_LENGTH = 200
 
@@ -240,3 +253,51 @@ def search(queryset, text: str):
 
 def _matches(word: str):
     return Q(title__icontains=word) | Q(summary__icontains=word) | _exists(Evidence, quote__icontains=word)
+
+
+@extend_schema_field(OpenApiTypes.BOOL)
+class StrictBooleanFilter(django_filters.TypedChoiceFilter):
+    """``true`` or ``false``; anything else is a 400. (django-filter's
+    BooleanFilter silently ignores a value like ``maybe``.)"""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("choices", [("true", "true"), ("false", "false")])
+        kwargs.setdefault("coerce", lambda value: value == "true")
+        super().__init__(*args, **kwargs)
+
+
+class ActorFilterSet(django_filters.FilterSet):
+    """Filters for the actor list."""
+
+    kind = django_filters.ChoiceFilter(choices=ActorKind.choices)
+    named = StrictBooleanFilter(help_text="`false` lists the actors the texts do not name.")
+    country_code = django_filters.CharFilter(max_length=2, help_text="ISO 3166-1 alpha-2 code.")
+    slug = django_filters.CharFilter()
+
+    class Meta:
+        model = Actor
+        fields = []
+
+
+class VenueFilterSet(django_filters.FilterSet):
+    """Filters for the venue list."""
+
+    kind = django_filters.ChoiceFilter(choices=VenueKind.choices)
+    organisation = IdsFilter(queryset=Actor.objects.all(), distinct=False, help_text="Actor id of the organisation.")
+    slug = django_filters.CharFilter()
+
+    class Meta:
+        model = Venue
+        fields = []
+
+
+class SourceFilterSet(django_filters.FilterSet):
+    """Filters for the source list."""
+
+    language = django_filters.CharFilter(max_length=16)
+    published_precision = django_filters.ChoiceFilter(choices=DatePrecision.choices)
+    slug = django_filters.CharFilter()
+
+    class Meta:
+        model = Source
+        fields = []

@@ -18,7 +18,7 @@ from rest_framework.response import Response
 
 from .. import services
 from ..models import Actor, Evidence, Proposal, Source, StatusEvent, Topic, Venue
-from .filters import ProposalFilterSet
+from .filters import ActorFilterSet, ProposalFilterSet, SourceFilterSet, VenueFilterSet
 from .pagination import ProposalPagination
 from .renderers import CSVRenderer, proposal_csv_rows
 from .serializers import (
@@ -440,7 +440,7 @@ class ActorViewSet(ConditionalWriteMixin, HistoryMixin, ProtectedDeleteMixin, vi
 
     queryset = Actor.objects.with_related()
     serializer_class = ActorSerializer
-    filterset_fields = ["kind", "named", "country_code", "slug"]
+    filterset_class = ActorFilterSet
     ordering_fields = ["name", "updated_at", "kind"]
     ordering = ["name", "id"]
 
@@ -452,7 +452,7 @@ class VenueViewSet(ConditionalWriteMixin, HistoryMixin, ProtectedDeleteMixin, vi
 
     queryset = Venue.objects.with_related()
     serializer_class = VenueSerializer
-    filterset_fields = ["kind", "organisation", "slug"]
+    filterset_class = VenueFilterSet
     ordering_fields = ["name", "starts_on", "updated_at"]
     ordering = ["name", "id"]
 
@@ -463,7 +463,7 @@ class SourceViewSet(ConditionalWriteMixin, HistoryMixin, ProtectedDeleteMixin, v
     full `text`, so a client can highlight every quote by its offsets
     (`text[start:end] == quote`). Lists leave the text out."""
 
-    filterset_fields = ["language", "published_precision", "slug"]
+    filterset_class = SourceFilterSet
     ordering_fields = ["published_on", "title", "updated_at"]
     ordering = ["-published_on", "title", "id"]
 

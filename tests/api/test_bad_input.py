@@ -468,3 +468,27 @@ def test_read_only_fields_are_accepted_and_ignored(editor_api, proposal):
     assert response.status_code == 200, response.content
     after = editor_api.get(URL).json()
     assert (after["id"], after["status"], after["created_at"]) == (body["id"], body["status"], body["created_at"])
+
+
+@pytest.mark.parametrize("query", ["named=maybe", "kind=planet"])
+def test_a_malformed_actor_filter_is_a_400_not_ignored(api, db, query):
+    response = api.get(f"/api/v1/actors/?{query}")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == query.split("=")[0]
+
+
+def test_named_false_lists_only_unnamed_actors(api, db):
+    from proposals.importers import load_seeds
+
+    load_seeds()
+    names = [row["name"] for row in api.get("/api/v1/actors/?named=false&page_size=200").json()["results"]]
+    assert "one Chinese scholar" in names
+    assert all(not row["named"] for row in api.get("/api/v1/actors/?named=false").json()["results"])
+
+
+def test_a_compact_date_in_a_body_is_a_400(editor_api, proposal):
+    response = editor_api.post(
+        f"/api/v1/proposals/{proposal.slug}/events/", {"status": "adopted", "occurred_on": "20160101"}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "occurred_on"

@@ -417,6 +417,8 @@ def test_updated_since_sees_a_change_made_after_it(api, editor_api, catalogue):
     since = timezone.now().isoformat().replace("+00:00", "Z")
     assert slug_set(api, f"updated_since={since}") == set()
     editor_api.post(
-        "/api/v1/proposals/delta/events/", {"status": "adopted", "occurred_on": "2030-01-01"}, format="json"
+        "/api/v1/proposals/delta/events/",
+        {"status": "adopted", "occurred_on": timezone.now().date().isoformat()},
+        format="json",
     )
     assert slug_set(api, f"updated_since={since}") == {"delta"}

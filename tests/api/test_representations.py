@@ -155,7 +155,7 @@ def test_related_shows_the_target_current_status(api, editor_api, db):
         {"related": [{"relation": "related", "slug": "target"}]},
     )
     editor_api.post(
-        "/api/v1/proposals/target/events/", {"status": "rejected", "occurred_on": "2030-01-01"}, format="json"
+        "/api/v1/proposals/target/events/", {"status": "rejected", "occurred_on": "2026-01-01"}, format="json"
     )
     related = api.get("/api/v1/proposals/source-of-link/").json()["related"]
     assert related == [{"relation": "related", "slug": "target", "title": related[0]["title"], "status": "rejected"}]
