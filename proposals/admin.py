@@ -345,6 +345,8 @@ class SourceAdmin(HistoryAdmin):
     search_fields = ["title", "authors", "outlet", "slug"]
     prepopulated_fields = {"slug": ["title"]}
     date_hierarchy = "published_on"
+    # The autocomplete pages through sources; a total order keeps pages stable.
+    ordering = ["title", "id"]
 
     def get_queryset(self, request):
         # The list never needs the (large) text column.

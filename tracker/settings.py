@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "simple_history",
     "knox",
     "corsheaders",
+    "axes",
     "proposals",
 ]
 
@@ -78,6 +79,14 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Records request.user as the author of every history row.
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes requires: turns a locked-out login into a 429.
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    # First: refuses to authenticate a locked-out username/IP at all.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 # The benchmark mounts its baseline view through its own URLconf (bench/).
@@ -198,6 +207,17 @@ CORS_URLS_REGEX = r"^/api/.*$"
 # Clients must read ETag to send If-Match, and Retry-After to back off.
 CORS_EXPOSE_HEADERS = ["ETag", "Retry-After", "Location"]
 CORS_ALLOW_HEADERS = [*default_headers, "if-match", "if-none-match"]
+
+# Login throttling (django-axes): after this many failed sign-ins for a
+# username from one address, that pair is locked out for the cool-off time.
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=int(os.environ.get("LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+AXES_HTTP_RESPONSE_CODE = 429
+# Behind a proxy, the client address comes from the header it sets (e.g. HTTP_X_FORWARDED_FOR).
+AXES_IPWARE_META_PRECEDENCE_ORDER = [*env_list("LOGIN_CLIENT_IP_HEADERS"), "REMOTE_ADDR"]
 
 # When true, reading the API also requires a signed-in user or a token.
 API_READ_REQUIRES_AUTH = env_bool("API_READ_REQUIRES_AUTH", False)

@@ -13,6 +13,7 @@ import datetime as dt
 import pytest
 from django.apps import apps
 from django.contrib.auth.models import Group
+from django.test import RequestFactory
 from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework.test import APIClient
@@ -51,7 +52,8 @@ def _client_for(role, django_user_model) -> tuple[APIClient, object]:
     if role == "editor_token":
         return _token_client(user), user
     client = APIClient()
-    assert client.login(username="perm-editor", password="pw-editor-1")
+    # A real password sign-in; django-axes needs the request it throttles by.
+    assert client.login(request=RequestFactory().post("/admin/login/"), username="perm-editor", password="pw-editor-1")
     return client, user
 
 
