@@ -181,7 +181,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "proposals.api.filters.DjangoFilterBackend",
         "proposals.api.filters.StrictOrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "proposals.api.pagination.PageNumberPagination",

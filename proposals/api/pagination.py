@@ -30,8 +30,9 @@ COUNT_CAP = 10_000
 class CappedCountPaginator(Paginator):
     @cached_property
     def count(self):
-        # COUNT over a LIMITed subquery: the database stops after COUNT_CAP + 1 rows.
-        return self.object_list[: COUNT_CAP + 1].count()
+        # COUNT over a LIMITed subquery: the database stops after COUNT_CAP + 1
+        # rows. values("pk") keeps the list's per-row JSON columns out of it.
+        return self.object_list.values("pk")[: COUNT_CAP + 1].count()
 
     @property
     def capped(self) -> bool:

@@ -59,8 +59,8 @@ def proposal_csv_rows(proposals, url_prefix: str):
     writer = csv.writer(Echo())
     yield writer.writerow(PROPOSAL_CSV_COLUMNS)
     for p in proposals:
-        links = list(p.proponents.all())
-        primary = next((link for link in links if link.is_primary), None)
+        links = p.list_proponents()
+        primary = next((link for link in links if link["primary"]), None)
         yield writer.writerow(
             [
                 p.slug,
@@ -69,9 +69,9 @@ def proposal_csv_rows(proposals, url_prefix: str):
                 p.get_status_display(),
                 p.venue_id or "",
                 p.venue.name if p.venue else "",
-                primary.actor.name if primary else "",
-                "; ".join(f"{link.actor.name} ({link.role})" for link in links),
-                "; ".join(topic.slug for topic in p.topics.all()),
+                primary["name"] if primary else "",
+                "; ".join(f"{link['name']} ({link['role']})" for link in links),
+                "; ".join(topic["slug"] for topic in p.list_topics()),
                 p.proposed_on.isoformat() if p.proposed_on else "",
                 p.proposed_precision,
                 p.updated_at.isoformat(),

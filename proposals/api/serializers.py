@@ -231,13 +231,18 @@ class ProposalUrlField(serializers.Field):
         super().__init__(**kwargs)
 
     def to_representation(self, proposal):
-        prefix = self.context.get("_proposal_url_prefix")
-        if prefix is None:
-            path = reverse("proposal-detail", kwargs={"slug": "__slug__"})
-            request = self.context.get("request")
-            full = request.build_absolute_uri(path) if request else path
-            prefix = self.context["_proposal_url_prefix"] = full.split("__slug__")[0]
-        return f"{prefix}{proposal.slug}/"
+        return proposal_url(self.context, proposal.slug)
+
+
+def proposal_url(context: dict, slug: str) -> str:
+    """A proposal's absolute API URL; the prefix is reversed once per request."""
+    prefix = context.get("_proposal_url_prefix")
+    if prefix is None:
+        path = reverse("proposal-detail", kwargs={"slug": "__slug__"})
+        request = context.get("request")
+        full = request.build_absolute_uri(path) if request else path
+        prefix = context["_proposal_url_prefix"] = full.split("__slug__")[0]
+    return f"{prefix}{slug}/"
 
 
 class ProposalListSerializer(serializers.ModelSerializer):
@@ -274,17 +279,14 @@ class ProposalListSerializer(serializers.ModelSerializer):
         venue = proposal.venue
         return {
             "id": proposal.id,
-            "url": self.fields["url"].to_representation(proposal),
+            "url": proposal_url(self.context, proposal.slug),
             "slug": proposal.slug,
             "title": proposal.title,
             "status": proposal.status,
             "status_label": STATUS_LABELS.get(proposal.status, proposal.status),
             "venue": {"id": venue.id, "name": venue.name} if venue is not None else None,
-            "proponents": [
-                {"id": link.actor_id, "name": link.actor.name, "role": link.role, "primary": link.is_primary}
-                for link in proposal.proponents.all()
-            ],
-            "topics": [{"slug": topic.slug, "name": topic.name} for topic in proposal.topics.all()],
+            "proponents": proposal.list_proponents(),
+            "topics": proposal.list_topics(),
             "proposed_on": proposal.proposed_on.isoformat() if proposal.proposed_on else None,
             "proposed_precision": proposal.proposed_precision,
             "updated_at": _iso_datetime(proposal.updated_at),

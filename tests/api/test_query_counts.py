@@ -8,6 +8,7 @@ changed constant is worth a look. The counts hold on SQLite and PostgreSQL.
 import datetime as dt
 
 import pytest
+from django.db import connection
 
 from tests.factories import (
     ActorFactory,
@@ -50,14 +51,16 @@ def test_proposal_list_and_csv_take_fixed_queries(api, db, django_assert_num_que
             parties=[org],
         )
 
-    # count, page of proposals, proponents (+actors), topics
-    with django_assert_num_queries(4):
+    # count and the page; on PostgreSQL proponents and topics come in the
+    # page's own query as JSON, elsewhere as two prefetch queries.
+    pg = connection.vendor == "postgresql"
+    with django_assert_num_queries(2 if pg else 4):
         body = get(api, "/api/v1/proposals/").json()
     assert len(body["results"]) == n
     assert all(len(row["proponents"]) == 2 and len(row["topics"]) == 2 for row in body["results"])
 
-    # proposals, proponents (+actors), topics; no count, no page
-    with django_assert_num_queries(3):
+    # the proposals (with proponents and topics on PostgreSQL); no count
+    with django_assert_num_queries(1 if pg else 3):
         get(api, "/api/v1/proposals/?format=csv")
 
 
