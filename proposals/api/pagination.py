@@ -23,6 +23,8 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
 MAX_PAGE_SIZE = 200
+#: Annotations computed per row (see ProposalQuerySet.with_list_related).
+PER_ROW_COLUMNS = {"proponent_rows", "topic_rows"}
 #: Counts stop here: beyond it, ``count`` is this number and ``count_capped`` is true.
 COUNT_CAP = 10_000
 
@@ -37,6 +39,18 @@ class CappedCountPaginator(Paginator):
     @property
     def capped(self) -> bool:
         return self.count > COUNT_CAP
+
+    def page(self, number):
+        page = super().page(number)
+        window = page.object_list
+        if hasattr(window, "query") and window.query.annotations.keys() & PER_ROW_COLUMNS:
+            # Two steps: find the page's ids, then load just those rows. With a
+            # plain OFFSET the per-row JSON subqueries also ran for every
+            # skipped row (measured: page 180 took 24x as long as page 1).
+            ids = list(window.values_list("pk", flat=True))
+            loaded = {row.pk: row for row in self.object_list.filter(pk__in=ids).order_by()}
+            page.object_list = [loaded[pk] for pk in ids]
+        return page
 
 
 class PageNumberPagination(pagination.PageNumberPagination):

@@ -279,6 +279,8 @@ class ProposalViewSet(ConditionalWriteMixin, HistoryMixin, viewsets.ModelViewSet
     def get_queryset(self):
         if self.action == "list":
             return Proposal.objects.with_list_related()
+        if self.action == "history":
+            return Proposal.objects.defer("search_vector")  # only the row's history is read
         return Proposal.objects.with_related()
 
     def filter_queryset(self, queryset):
