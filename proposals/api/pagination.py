@@ -33,8 +33,9 @@ class CappedCountPaginator(Paginator):
     @cached_property
     def count(self):
         # COUNT over a LIMITed subquery: the database stops after COUNT_CAP + 1
-        # rows. values("pk") keeps the list's per-row JSON columns out of it.
-        return self.object_list.values("pk")[: COUNT_CAP + 1].count()
+        # rows. values("pk") keeps the per-row JSON columns out of it, and
+        # order_by() the sort (a search would rank every match just to count).
+        return self.object_list.values("pk").order_by()[: COUNT_CAP + 1].count()
 
     @property
     def capped(self) -> bool:
