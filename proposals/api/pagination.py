@@ -44,7 +44,8 @@ class CappedCountPaginator(Paginator):
     def page(self, number):
         page = super().page(number)
         window = page.object_list
-        if hasattr(window, "query") and window.query.annotations.keys() & PER_ROW_COLUMNS:
+        deep = page.start_index() > 1
+        if deep and hasattr(window, "query") and window.query.annotations.keys() & PER_ROW_COLUMNS:
             # Two steps: find the page's ids, then load just those rows. With a
             # plain OFFSET the per-row JSON subqueries also ran for every
             # skipped row (measured: page 180 took 24x as long as page 1).
