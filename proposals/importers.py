@@ -439,6 +439,34 @@ class Loader:
             raise self._located(label, exc) from exc
         return proposal
 
+    def upsert_child(self, kind: str, label: str, instance, build, values: dict) -> tuple[object, bool]:
+        """Create (``build(**values)``) or update one part of a proposal;
+        returns the instance and whether anything was written."""
+        if instance is None:
+            instance = build(**values)
+            outcome = "created"
+        elif any(getattr(instance, name) != value for name, value in values.items()):
+            for name, value in values.items():
+                setattr(instance, name, value)
+            outcome = "updated"
+        else:
+            self.report.add(kind, "unchanged")
+            return instance, False
+        self._child_save(label, instance)
+        self.report.add(kind, outcome)
+        return instance, True
+
+    def delete_leftovers(self, kind: str, existing: dict, wanted) -> bool:
+        """Delete the parts the file no longer lists; returns whether any were."""
+        changed = False
+        for key, instance in existing.items():
+            if key not in wanted:
+                instance._history_user = self.user
+                instance.delete()
+                self.report.add(kind, "deleted")
+                changed = True
+        return changed
+
     def sync_children(self, label: str, proposal: Proposal, r: dict) -> bool:
         changed = False
         # Evidence, by (source, start, end).
@@ -449,30 +477,23 @@ class Loader:
             source = self.sources[item["source"]]
             key = (source.pk, item["start"], item["end"])
             wanted.add(key)
-            ev = existing.get(key)
-            note = item.get("note") or ""
-            if ev is None:
-                ev = Evidence(
-                    proposal=proposal, source=source, quote=item["quote"], start=item["start"], end=item["end"]
-                )
-                ev.note = note
-                self._child_save(f"{label}.evidence[{item['key']}]", ev)
-                self.report.add("evidence", "created")
-                changed = True
-            elif ev.note != note:
-                ev.note = note
-                self._child_save(f"{label}.evidence[{item['key']}]", ev)
-                self.report.add("evidence", "updated")
-                changed = True
-            else:
-                self.report.add("evidence", "unchanged")
+            ev, wrote = self.upsert_child(
+                "evidence",
+                f"{label}.evidence[{item['key']}]",
+                existing.get(key),
+                lambda note, source=source, item=item: Evidence(
+                    proposal=proposal,
+                    source=source,
+                    quote=item["quote"],
+                    start=item["start"],
+                    end=item["end"],
+                    note=note,
+                ),
+                {"note": item.get("note") or ""},
+            )
+            changed |= wrote
             evidence_by_key[item["key"]] = ev
-        for key, ev in existing.items():
-            if key not in wanted:
-                ev._history_user = self.user
-                ev.delete()
-                self.report.add("evidence", "deleted")
-                changed = True
+        changed |= self.delete_leftovers("evidence", existing, wanted)
 
         # Proponents, by (actor, role). Clear stale primaries before setting new ones.
         existing = {(p.actor_id, p.role): p for p in proposal.proponents.all()}
@@ -480,35 +501,25 @@ class Loader:
         for item in r["proponents"]:
             role = item.get("role") or ProponentRole.PROPOSED
             wanted[(self.actors[item["actor"]].pk, role)] = item
+        changed |= self.delete_leftovers("proponents", existing, wanted)
         for key, link in existing.items():
-            if key not in wanted:
-                link._history_user = self.user
-                link.delete()
-                self.report.add("proponents", "deleted")
-                changed = True
-            elif link.is_primary and not wanted[key].get("primary"):
+            if key in wanted and link.is_primary and not wanted[key].get("primary"):
                 link.is_primary = False
                 self._child_save(f"{label}.proponents", link)
         for (actor_pk, role), item in wanted.items():
-            link = existing.get((actor_pk, role))
-            values = {
-                "is_primary": bool(item.get("primary")),
-                "evidence": evidence_by_key.get(item.get("evidence")),
-                "note": item.get("note") or "",
-            }
-            if link is None:
-                link = Proponent(proposal=proposal, actor=self.actors[item["actor"]], role=role, **values)
-                self._child_save(f"{label}.proponents[{item['actor']}]", link)
-                self.report.add("proponents", "created")
-                changed = True
-            elif any(getattr(link, k) != v for k, v in values.items()):
-                for k, v in values.items():
-                    setattr(link, k, v)
-                self._child_save(f"{label}.proponents[{item['actor']}]", link)
-                self.report.add("proponents", "updated")
-                changed = True
-            else:
-                self.report.add("proponents", "unchanged")
+            actor = self.actors[item["actor"]]
+            _, wrote = self.upsert_child(
+                "proponents",
+                f"{label}.proponents[{item['actor']}]",
+                existing.get((actor_pk, role)),
+                lambda actor=actor, role=role, **values: Proponent(proposal=proposal, actor=actor, role=role, **values),
+                {
+                    "is_primary": bool(item.get("primary")),
+                    "evidence": evidence_by_key.get(item.get("evidence")),
+                    "note": item.get("note") or "",
+                },
+            )
+            changed |= wrote
 
         # Status events, by (status, date).
         existing = {(e.status, e.occurred_on): e for e in proposal.events.all()}
@@ -517,33 +528,21 @@ class Loader:
             occurred_on = self.seed.date(item, "date", f"{label}.events[{position}]")
             key = (item["status"], occurred_on)
             wanted.add(key)
-            values = {
-                "precision": item.get("precision") or DatePrecision.DAY,
-                "note": item.get("note") or "",
-                "evidence": evidence_by_key.get(item.get("evidence")),
-            }
-            event = existing.get(key)
-            if event is None:
-                event = StatusEvent(
-                    proposal=proposal, status=item["status"], occurred_on=occurred_on, recorded_by=self.user, **values
-                )
-                self._child_save(f"{label}.events[{position}]", event)
-                self.report.add("events", "created")
-                changed = True
-            elif any(getattr(event, k) != v for k, v in values.items()):
-                for k, v in values.items():
-                    setattr(event, k, v)
-                self._child_save(f"{label}.events[{position}]", event)
-                self.report.add("events", "updated")
-                changed = True
-            else:
-                self.report.add("events", "unchanged")
-        for key, event in existing.items():
-            if key not in wanted:
-                event._history_user = self.user
-                event.delete()
-                self.report.add("events", "deleted")
-                changed = True
+            _, wrote = self.upsert_child(
+                "events",
+                f"{label}.events[{position}]",
+                existing.get(key),
+                lambda status=item["status"], occurred_on=occurred_on, **values: StatusEvent(
+                    proposal=proposal, status=status, occurred_on=occurred_on, recorded_by=self.user, **values
+                ),
+                {
+                    "precision": item.get("precision") or DatePrecision.DAY,
+                    "note": item.get("note") or "",
+                    "evidence": evidence_by_key.get(item.get("evidence")),
+                },
+            )
+            changed |= wrote
+        changed |= self.delete_leftovers("events", existing, wanted)
         return changed
 
     def _child_save(self, label: str, instance) -> None:
@@ -560,27 +559,18 @@ class Loader:
         for item in relations:
             target = self.proposals.get(item["to"]) or Proposal.objects.filter(slug=item["to"]).first()
             wanted[(target.pk, item["type"])] = (target, item.get("note") or "")
-        changed = False
-        for key, relation in existing.items():
-            if key not in wanted:
-                relation._history_user = self.user
-                relation.delete()
-                self.report.add("relations", "deleted")
-                changed = True
+        changed = self.delete_leftovers("relations", existing, wanted)
         for key, (target, note) in wanted.items():
-            relation = existing.get(key)
-            if relation is None:
-                relation = ProposalRelation(from_proposal=proposal, to_proposal=target, relation_type=key[1], note=note)
-                self._child_save(f"proposals[{slug}].relations", relation)
-                self.report.add("relations", "created")
-                changed = True
-            elif relation.note != note:
-                relation.note = note
-                self._child_save(f"proposals[{slug}].relations", relation)
-                self.report.add("relations", "updated")
-                changed = True
-            else:
-                self.report.add("relations", "unchanged")
+            _, wrote = self.upsert_child(
+                "relations",
+                f"proposals[{slug}].relations",
+                existing.get(key),
+                lambda target=target, relation_type=key[1], **values: ProposalRelation(
+                    from_proposal=proposal, to_proposal=target, relation_type=relation_type, **values
+                ),
+                {"note": note},
+            )
+            changed |= wrote
         if changed:
             services.proposal_sync_status(proposal=proposal, user=self.user)
 
