@@ -294,7 +294,7 @@ class ProposalAdmin(HistoryAdmin):
             else:
                 event._history_user = request.user
                 event.save()
-        services.proposal_sync_status(proposal=proposal, user=request.user)
+        services.proposal_sync_status(proposal=proposal, user=request.user, reason="changed in the admin")
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -479,7 +479,7 @@ class StatusEventAdmin(HistoryAdmin):
         if change:
             obj._history_user = request.user
             obj.save()
-            services.proposal_sync_status(proposal=obj.proposal, user=request.user)
+            services.proposal_sync_status(proposal=obj.proposal, user=request.user, reason="status event edited")
         else:
             saved = services.status_event_record(
                 proposal=obj.proposal,

@@ -434,7 +434,7 @@ class Loader:
                     self.report.add("proposals", "updated" if proposal.version != before else "unchanged")
                 children_changed = self.sync_children(label, proposal, r)
                 if children_changed:
-                    services.proposal_sync_status(proposal=proposal, user=self.user)
+                    services.proposal_sync_status(proposal=proposal, user=self.user, reason="load_seeds")
         except ValidationError as exc:
             raise self._located(label, exc) from exc
         return proposal
@@ -572,7 +572,7 @@ class Loader:
             )
             changed |= wrote
         if changed:
-            services.proposal_sync_status(proposal=proposal, user=self.user)
+            services.proposal_sync_status(proposal=proposal, user=self.user, reason="load_seeds")
 
 
 def load_seeds(

@@ -26,7 +26,9 @@ def _full_save(instance, *, user: AbstractBaseUser | None = None) -> None:
 
 
 @transaction.atomic
-def proposal_sync_status(*, proposal: Proposal, user: AbstractBaseUser | None = None) -> Proposal:
+def proposal_sync_status(
+    *, proposal: Proposal, user: AbstractBaseUser | None = None, reason: str | None = None
+) -> Proposal:
     """Re-derive ``proposal.status`` from its latest status event and mark the
     proposal as changed.
 
@@ -41,6 +43,8 @@ def proposal_sync_status(*, proposal: Proposal, user: AbstractBaseUser | None = 
     locked.status = latest.status if latest else Status.PROPOSED
     if user is not None and getattr(user, "is_authenticated", False):
         locked._history_user = user
+    # Says in the history what changed when no field of the row did.
+    locked._change_reason = reason
     locked.save(update_fields=["status", "version", "updated_at"])
     proposal.status, proposal.version, proposal.updated_at = locked.status, locked.version, locked.updated_at
     return proposal
@@ -71,7 +75,7 @@ def status_event_record(
         recorded_by=user if getattr(user, "is_authenticated", False) else None,
     )
     _full_save(event, user=user)
-    proposal_sync_status(proposal=proposal, user=user)
+    proposal_sync_status(proposal=proposal, user=user, reason="status event recorded")
     return event
 
 
@@ -82,7 +86,7 @@ def status_event_delete(*, event: StatusEvent, user: AbstractBaseUser | None = N
     if user is not None and getattr(user, "is_authenticated", False):
         event._history_user = user
     event.delete()
-    proposal_sync_status(proposal=proposal, user=user)
+    proposal_sync_status(proposal=proposal, user=user, reason="status event removed")
 
 
 @transaction.atomic
@@ -103,7 +107,7 @@ def evidence_attach(
     """
     evidence = Evidence(proposal=proposal, source=source, quote=quote, start=start, end=end, note=note)
     _full_save(evidence, user=user)
-    proposal_sync_status(proposal=proposal, user=user)
+    proposal_sync_status(proposal=proposal, user=user, reason="evidence attached")
     return evidence
 
 
@@ -250,7 +254,8 @@ def proposal_update(
         proposal, topics=topics, parties=parties, proponents=proponents, relations=relations, user=user
     )
     if links_changed and not fields_changed:
-        proposal_sync_status(proposal=proposal, user=user)  # moves version and updated_at
+        # Moves version and updated_at, which the links alone do not.
+        proposal_sync_status(proposal=proposal, user=user, reason="topics, parties, proponents or relations changed")
     return proposal
 
 
@@ -348,5 +353,5 @@ def proposal_restore_parts(*, proposal: Proposal, user: AbstractBaseUser | None 
             instance.save(force_insert=True)
             count += 1
         restored[model._meta.verbose_name_plural] = restored.get(model._meta.verbose_name_plural, 0) + count
-    proposal_sync_status(proposal=proposal, user=user)
+    proposal_sync_status(proposal=proposal, user=user, reason="restored with its parts")
     return restored

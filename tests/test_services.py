@@ -76,3 +76,9 @@ def test_history_entries_show_field_changes(proposal, editor):
     assert entries[0]["user"] == "editor"
     assert {"field": "title", "old": "Anti-extremism treaty", "new": "New title"} in entries[0]["changes"]
     assert entries[-1]["type"] == "created"
+
+
+def test_history_says_why_when_only_a_part_changed(proposal, source, editor):
+    services.evidence_attach(proposal=proposal, source=source, quote="A researcher said", user=editor)
+    latest = services.history_entries(proposal.history.all())[0]
+    assert (latest["user"], latest["reason"], latest["changes"]) == ("editor", "evidence attached", [])
