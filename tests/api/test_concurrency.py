@@ -89,3 +89,18 @@ def test_two_racing_writers_with_the_same_etag_exactly_one_wins(editor, proposal
     winner = next(title for title, code in results.items() if code == 200)
     proposal.refresh_from_db()
     assert proposal.title == winner
+
+
+def test_cors_exposes_etag_to_allowed_origins(api, proposal, settings):
+    settings.CORS_ALLOWED_ORIGINS = ["https://app.example.org"]
+    response = api.get(URL, HTTP_ORIGIN="https://app.example.org")
+    assert response["Access-Control-Allow-Origin"] == "https://app.example.org"
+    exposed = {h.strip().lower() for h in response["Access-Control-Expose-Headers"].split(",")}
+    assert {"etag", "retry-after"} <= exposed
+    preflight = api.options(
+        URL,
+        HTTP_ORIGIN="https://app.example.org",
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="PATCH",
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="if-match",
+    )
+    assert "if-match" in preflight["Access-Control-Allow-Headers"].lower()
