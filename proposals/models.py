@@ -442,7 +442,7 @@ class Proposal(VersionedModel):
         "self", through="ProposalRelation", symmetrical=False, blank=True, related_name="related_from"
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)  # indexed with id: see Meta.indexes
     # Full-text search document (title, summary, evidence quotes). On
     # PostgreSQL database triggers keep it current on every write path, bulk
     # loads included, and a GIN index serves ``?q=``; SQLite leaves it empty
