@@ -50,11 +50,11 @@ def test_search_finds_a_proposal_by_a_phrase_from_its_quote(staff_client, propos
     assert response.context["cl"].result_count == 1
 
 
-def _make_proposals(n, actor, venue, topic):
+def _make_proposals(n, actor, venue, topic, prefix="p"):
     for i in range(n):
         services.proposal_create(
-            slug=f"p-{i}",
-            title=f"Proposal {i}",
+            slug=f"{prefix}-{i}",
+            title=f"Proposal {prefix}-{i}",
             venue=venue,
             topics=[topic],
             proponents=[{"actor": actor, "role": "proposed", "is_primary": True}],
@@ -75,17 +75,7 @@ def test_changelists_do_not_query_per_row(staff_client, actor, venue, topic, sou
     url = reverse(f"admin:proposals_{model}_changelist")
     _make_proposals(5, actor, venue, topic)
     few = _changelist_queries(staff_client, url)
-    _make_proposals_more = [
-        services.proposal_create(
-            slug=f"q-{i}",
-            title=f"More {i}",
-            venue=venue,
-            topics=[topic],
-            proponents=[{"actor": actor, "role": "proposed", "is_primary": True}],
-        )
-        for i in range(45)
-    ]
-    assert len(_make_proposals_more) == 45
+    _make_proposals(45, actor, venue, topic, prefix="q")
     many = _changelist_queries(staff_client, url)
     assert few == many, f"{model}: {few} queries for 5 proposals, {many} for 50"
 
