@@ -9,7 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from proposals import synthetic
+from bench import synthetic
 from proposals.models import Actor, Evidence, Proponent, Proposal, Source, StatusEvent, Topic, Venue
 
 N = 30

@@ -1,13 +1,13 @@
 """``manage.py generate_synthetic --proposals N [--seed S] [--batch-size B]``:
 bulk-load realistic synthetic proposals for load tests. The work is done in
-``proposals.synthetic``; see its docstring for what is made and how."""
+``bench.synthetic`` (benchmark data, outside the domain package); see its docstring for what is made and how."""
 
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, connections
 
-from proposals import synthetic
+from bench import synthetic
 
 
 class Command(BaseCommand):

@@ -65,7 +65,7 @@ from queue import Empty, Queue
 from django.db import connection as default_connection
 from django.db import transaction
 
-from .models import (
+from proposals.models import (
     Actor,
     ActorKind,
     DatePrecision,
@@ -1117,7 +1117,16 @@ SOURCE_COLUMNS = [
 ]
 EVIDENCE_COLUMNS = ["id", "proposal", "source", "quote", "start", "end", "note", "created_at"]
 PROPONENT_COLUMNS = ["proposal", "actor", "role", "is_primary", "evidence", "note"]
-EVENT_COLUMNS = ["proposal", "status", "occurred_on", "precision", "note", "evidence", "recorded_at"]
+EVENT_COLUMNS = [
+    "proposal",
+    "status",
+    "occurred_on",
+    "precision",
+    "note",
+    "evidence",
+    "recorded_by_role",
+    "recorded_at",
+]
 RELATION_COLUMNS = ["from_proposal", "to_proposal", "relation_type", "note"]
 ACTOR_COLUMNS = [
     "id",
@@ -1389,6 +1398,7 @@ def _write_batch(writer, connection, batch, summary, source_ids, proposal_ids, t
                         e["precision"],
                         e["note"],
                         local[ev] if ev is not None else None,
+                        "system",  # made by a program, not a person
                         e["recorded_at"],
                     )
                 )
