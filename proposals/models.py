@@ -19,10 +19,14 @@ from django.db import connections, models
 from django.db.models import Prefetch, Q
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Length
+from django.dispatch import receiver
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
+from simple_history.signals import pre_create_historical_record
 
 SLUG_HELP = "Stable identifier used in URLs and the seed data; lowercase letters, digits and hyphens."
+BLANK_MESSAGE = "This field cannot be blank or only whitespace."
+PRIMARY_PROPONENT_RULE = "At most one proponent of a proposal can be primary."
 
 # Register Length as a transform so a CheckConstraint can compare a quote's
 # length with its offsets on both PostgreSQL and SQLite.
@@ -109,6 +113,11 @@ class VersionedModel(models.Model):
 
     version = models.PositiveIntegerField(default=1, editable=False)
 
+    #: Required text fields that must hold more than whitespace. Checked in
+    #: ``clean_fields`` so the admin, the API and the loader refuse the same
+    #: values (the admin's form fields strip whitespace, the API keeps it).
+    non_blank_fields: tuple[str, ...] = ()
+
     class Meta:
         abstract = True
 
@@ -116,6 +125,20 @@ class VersionedModel(models.Model):
         if self.pk is not None and not self._state.adding:
             self.version += 1
         super().save(*args, **kwargs)
+
+    def clean_fields(self, exclude=None):
+        errors = {}
+        try:
+            super().clean_fields(exclude=exclude)
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        for name in self.non_blank_fields:
+            if name in (exclude or ()) or name in errors:
+                continue
+            if not str(getattr(self, name) or "").strip():
+                errors[name] = [ValidationError(BLANK_MESSAGE, code="blank")]
+        if errors:
+            raise ValidationError(errors)
 
 
 # --------------------------------------------------------------------------
@@ -126,6 +149,8 @@ class VersionedModel(models.Model):
 class Topic(VersionedModel):
     """A policy area a proposal belongs to (terror financing, border control,
     extradition...). Topics classify; they do not nest."""
+
+    non_blank_fields = ("name",)
 
     slug = models.SlugField(max_length=80, unique=True, help_text=SLUG_HELP)
     name = models.CharField(max_length=120, unique=True)
@@ -160,6 +185,8 @@ class Source(VersionedModel):
     sits exactly at its offsets (``clean`` re-verifies and reports which
     quotes would break).
     """
+
+    non_blank_fields = ("title",)
 
     slug = models.SlugField(max_length=120, unique=True, help_text=SLUG_HELP)
     title = models.CharField(max_length=500)
@@ -237,6 +264,8 @@ class Actor(VersionedModel):
     source says and all a reader may rely on.
     """
 
+    non_blank_fields = ("name",)
+
     slug = models.SlugField(max_length=120, unique=True, help_text=SLUG_HELP)
     name = models.CharField(max_length=300, help_text="The name, or how the text refers to an unnamed actor.")
     named = models.BooleanField(default=True, help_text="False for actors the text does not name.")
@@ -286,6 +315,8 @@ class Venue(VersionedModel):
     """Where a proposal was put forward or is to be taken up: a summit or
     meeting, a standing body, a bilateral channel, a framework, or a
     publication (an op-ed is the venue of its own recommendations)."""
+
+    non_blank_fields = ("name",)
 
     slug = models.SlugField(max_length=120, unique=True, help_text=SLUG_HELP)
     name = models.CharField(max_length=300)
@@ -413,6 +444,27 @@ class ProposalQuerySet(models.QuerySet):
         )
 
 
+class ProposalHistoryLinks(models.Model):
+    """Extra columns of a proposal's history rows.
+
+    ``links`` holds the topic and party ids (``{"topics": [..], "parties":
+    [..]}``) on the row that records a deletion, written by
+    ``services.proposal_delete``, so ``services.proposal_restore`` can bring
+    them back: many-to-many rows are gone by the time the row is written."""
+
+    links = models.JSONField(null=True, blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+
+@receiver(pre_create_historical_record)
+def _history_links(sender, instance, history_instance, **kwargs):
+    links = getattr(instance, "_history_links", None)
+    if links is not None and hasattr(history_instance, "links"):
+        history_instance.links = links
+
+
 class Proposal(VersionedModel):
     """A concrete policy proposal: a recommendation or call for an
     instrument, mechanism or joint action, or such an instrument reported as
@@ -422,6 +474,8 @@ class Proposal(VersionedModel):
     latest status event and written only by
     ``proposals.services.proposal_sync_status``; never set it directly.
     """
+
+    non_blank_fields = ("title",)
 
     slug = models.SlugField(max_length=120, unique=True, help_text=SLUG_HELP)
     title = models.CharField(max_length=300)
@@ -449,7 +503,7 @@ class Proposal(VersionedModel):
     # and searches with LIKE instead.
     search_vector = SearchVectorField(null=True, editable=False)
 
-    history = HistoricalRecords(excluded_fields=["search_vector"])
+    history = HistoricalRecords(excluded_fields=["search_vector"], bases=[ProposalHistoryLinks])
     objects = ProposalQuerySet.as_manager()
 
     class Meta:
@@ -631,7 +685,9 @@ class Evidence(models.Model):
 class Proponent(models.Model):
     """Links a proposal to an actor who put it forward, called for it,
     endorsed, opposed or reported it, with the evidence for the attribution.
-    Exactly one link per proposal should be primary."""
+
+    At most one link per proposal is primary (``check_one_primary``; the
+    ``proponent_one_primary`` constraint backs it)."""
 
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="proponents")
     # PROTECT: deleting an actor would silently erase who proposed what.
@@ -660,6 +716,20 @@ class Proponent(models.Model):
         super().clean()
         if self.evidence_id and self.proposal_id and self.evidence.proposal_id != self.proposal_id:
             raise ValidationError({"evidence": "The evidence belongs to another proposal."})
+        # A caller that checks a whole set of links at once (the admin's
+        # inline formset, through check_one_primary) sets the flag.
+        if self.is_primary and self.proposal_id and not getattr(self, "primary_checked_by_caller", False):
+            other = Proponent.objects.filter(proposal_id=self.proposal_id, is_primary=True).exclude(pk=self.pk).first()
+            if other is not None:
+                raise ValidationError({"is_primary": f"{PRIMARY_PROPONENT_RULE} {other.actor} already is."})
+
+
+def check_one_primary(flags) -> None:
+    """The primary-proponent rule for a whole set of links at once (the
+    API's list, the admin's inline rows): raises ``ValidationError`` when
+    more than one of ``flags`` (``is_primary`` values) is true."""
+    if sum(1 for flag in flags if flag) > 1:
+        raise ValidationError(PRIMARY_PROPONENT_RULE, code="one_primary")
 
 
 class StatusEventQuerySet(models.QuerySet):
@@ -687,6 +757,12 @@ class StatusEvent(models.Model):
     # SET_NULL: the record of an event outlives the account of who entered it.
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="status_events"
+    )
+    recorded_by_role = models.CharField(
+        max_length=10,
+        blank=True,
+        editable=False,
+        help_text="What the public may know of who recorded it: staff, editor or system.",
     )
     recorded_at = models.DateTimeField(auto_now_add=True)
 
