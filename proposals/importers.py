@@ -42,6 +42,7 @@ from .models import (
     Topic,
     Venue,
     VenueKind,
+    check_one_primary,
     locate_quote,
 )
 
@@ -233,7 +234,6 @@ def check(seed: SeedFile, sources_dir: Path) -> dict[str, dict]:
             except ValidationError as exc:
                 name, messages = next(iter(exc.message_dict.items()))
                 raise seed.error(item_label, name, " ".join(messages)) from exc
-        primaries = 0
         for position, item in enumerate(record["proponents"] or []):
             item_label = f"{label}.proponents[{position}]"
             seed.check_record("proponents", item, item_label)
@@ -242,9 +242,10 @@ def check(seed: SeedFile, sources_dir: Path) -> dict[str, dict]:
             ref("actors", item["actor"], item_label, "actor")
             if item.get("evidence") not in (None, *keys):
                 raise seed.error(item_label, "evidence", f"refers to unknown evidence key {item['evidence']!r}")
-            primaries += bool(item.get("primary"))
-        if primaries != 1:
-            raise seed.error(label, "proponents", f"needs exactly one primary proponent, has {primaries}")
+        try:
+            check_one_primary(item.get("primary") for item in record["proponents"] or [])
+        except ValidationError as exc:
+            raise seed.error(label, "proponents", " ".join(exc.messages)) from exc
         if not record["events"]:
             raise seed.error(label, "events", "needs at least one status event")
         for position, item in enumerate(record["events"]):
@@ -419,40 +420,50 @@ class Loader:
             self.report.skipped.append(f"{label}: changed by staff since seeding; kept with its quotes and timeline")
             return None
         try:
-            with transaction.atomic():
+            # One write batch per proposal: its version moves once, however
+            # many of its parts the file changed.
+            with transaction.atomic(), services.write_batch(self.user):
                 if proposal is None:
-                    proposal = Proposal(slug=slug, **fields)
-                    services.record_save(instance=proposal, user=self.user)
-                    proposal.topics.set(topics)
-                    proposal.parties.set(parties)
-                    self.report.add("proposals", "created")
+                    proposal = services.proposal_create(
+                        user=self.user, initial_status=None, slug=slug, topics=topics, parties=parties, **fields
+                    )
+                    outcome = "created"
                 else:
                     before = proposal.version
                     services.proposal_update(
                         proposal=proposal, user=self.user, topics=topics, parties=parties, **fields
                     )
-                    self.report.add("proposals", "updated" if proposal.version != before else "unchanged")
+                    outcome = None
                 children_changed = self.sync_children(label, proposal, r)
                 if children_changed:
                     services.proposal_sync_status(proposal=proposal, user=self.user, reason="load_seeds")
         except ValidationError as exc:
             raise self._located(label, exc) from exc
+        if outcome is None:
+            outcome = "updated" if proposal.version != before else "unchanged"
+        self.report.add("proposals", outcome)
         return proposal
 
-    def upsert_child(self, kind: str, label: str, instance, build, values: dict) -> tuple[object, bool]:
-        """Create (``build(**values)``) or update one part of a proposal;
-        returns the instance and whether anything was written."""
-        if instance is None:
-            instance = build(**values)
-            outcome = "created"
-        elif any(getattr(instance, name) != value for name, value in values.items()):
-            for name, value in values.items():
-                setattr(instance, name, value)
-            outcome = "updated"
-        else:
-            self.report.add(kind, "unchanged")
-            return instance, False
-        self._child_save(label, instance)
+    def upsert_child(self, kind: str, label: str, instance, model, identity: dict, values: dict) -> tuple[object, bool]:
+        """Create (from ``identity`` and ``values``) or update (``values``)
+        one part of a proposal through the services; returns the instance
+        and whether anything was written."""
+        try:
+            if instance is None:
+                if model is StatusEvent:
+                    instance = services.status_event_record(user=self.user, **identity, **values)
+                else:
+                    instance = services.record_save(instance=model(), user=self.user, **identity, **values)
+                outcome = "created"
+            else:
+                differs = {name: value for name, value in values.items() if getattr(instance, name) != value}
+                if not differs:
+                    self.report.add(kind, "unchanged")
+                    return instance, False
+                services.record_save(instance=instance, user=self.user, **differs)
+                outcome = "updated"
+        except ValidationError as exc:
+            raise self._located(label, exc) from exc
         self.report.add(kind, outcome)
         return instance, True
 
@@ -461,8 +472,7 @@ class Loader:
         changed = False
         for key, instance in existing.items():
             if key not in wanted:
-                instance._history_user = self.user
-                instance.delete()
+                services.record_delete(instance=instance, user=self.user)
                 self.report.add(kind, "deleted")
                 changed = True
         return changed
@@ -481,14 +491,14 @@ class Loader:
                 "evidence",
                 f"{label}.evidence[{item['key']}]",
                 existing.get(key),
-                lambda note, source=source, item=item: Evidence(
-                    proposal=proposal,
-                    source=source,
-                    quote=item["quote"],
-                    start=item["start"],
-                    end=item["end"],
-                    note=note,
-                ),
+                Evidence,
+                {
+                    "proposal": proposal,
+                    "source": source,
+                    "quote": item["quote"],
+                    "start": item["start"],
+                    "end": item["end"],
+                },
                 {"note": item.get("note") or ""},
             )
             changed |= wrote
@@ -504,15 +514,18 @@ class Loader:
         changed |= self.delete_leftovers("proponents", existing, wanted)
         for key, link in existing.items():
             if key in wanted and link.is_primary and not wanted[key].get("primary"):
-                link.is_primary = False
-                self._child_save(f"{label}.proponents", link)
+                try:
+                    services.record_save(instance=link, user=self.user, is_primary=False)
+                except ValidationError as exc:
+                    raise self._located(f"{label}.proponents", exc) from exc
         for (actor_pk, role), item in wanted.items():
             actor = self.actors[item["actor"]]
             _, wrote = self.upsert_child(
                 "proponents",
                 f"{label}.proponents[{item['actor']}]",
                 existing.get((actor_pk, role)),
-                lambda actor=actor, role=role, **values: Proponent(proposal=proposal, actor=actor, role=role, **values),
+                Proponent,
+                {"proposal": proposal, "actor": actor, "role": role},
                 {
                     "is_primary": bool(item.get("primary")),
                     "evidence": evidence_by_key.get(item.get("evidence")),
@@ -532,9 +545,8 @@ class Loader:
                 "events",
                 f"{label}.events[{position}]",
                 existing.get(key),
-                lambda status=item["status"], occurred_on=occurred_on, **values: StatusEvent(
-                    proposal=proposal, status=status, occurred_on=occurred_on, recorded_by=self.user, **values
-                ),
+                StatusEvent,
+                {"proposal": proposal, "status": item["status"], "occurred_on": occurred_on},
                 {
                     "precision": item.get("precision") or DatePrecision.DAY,
                     "note": item.get("note") or "",
@@ -545,34 +557,23 @@ class Loader:
         changed |= self.delete_leftovers("events", existing, wanted)
         return changed
 
-    def _child_save(self, label: str, instance) -> None:
-        try:
-            instance.full_clean()
-        except ValidationError as exc:
-            raise self._located(label, exc) from exc
-        instance._history_user = self.user
-        instance.save()
-
     def sync_relations(self, slug: str, proposal: Proposal, relations: list[dict]) -> None:
         existing = {(r.to_proposal_id, r.relation_type): r for r in proposal.relations_out.all()}
         wanted = {}
         for item in relations:
             target = self.proposals.get(item["to"]) or Proposal.objects.filter(slug=item["to"]).first()
             wanted[(target.pk, item["type"])] = (target, item.get("note") or "")
-        changed = self.delete_leftovers("relations", existing, wanted)
-        for key, (target, note) in wanted.items():
-            _, wrote = self.upsert_child(
-                "relations",
-                f"proposals[{slug}].relations",
-                existing.get(key),
-                lambda target=target, relation_type=key[1], **values: ProposalRelation(
-                    from_proposal=proposal, to_proposal=target, relation_type=relation_type, **values
-                ),
-                {"note": note},
-            )
-            changed |= wrote
-        if changed:
-            services.proposal_sync_status(proposal=proposal, user=self.user, reason="load_seeds")
+        with services.write_batch(self.user):
+            self.delete_leftovers("relations", existing, wanted)
+            for key, (target, note) in wanted.items():
+                self.upsert_child(
+                    "relations",
+                    f"proposals[{slug}].relations",
+                    existing.get(key),
+                    ProposalRelation,
+                    {"from_proposal": proposal, "to_proposal": target, "relation_type": key[1]},
+                    {"note": note},
+                )
 
 
 def load_seeds(

@@ -1,56 +1,436 @@
-"""Writes that enforce rules or touch several rows.
+"""Every write to the tracker's records: the one path the admin, the API and
+the seed loader share.
 
-The admin, the API and the seed loader call these functions instead of
-saving models directly, so each rule lives here once. They are keyword-only
-and run inside a transaction.
+Each public function is keyword-only and typed, and runs inside a
+transaction. Generic saves take an explicit whitelist of fields per model
+(``EDITABLE_FIELDS``), so a rule such as "the status changes only by adding a
+status event" cannot be bypassed by naming the field.
+
+Writes are followed by their *effects*, applied once, when the outermost
+service call returns (a "write batch"):
+
+* a proposal whose parts changed (quotes, proponents, events, relations,
+  topics, parties) gets a new ``version`` and ``updated_at``;
+* a record whose representation embeds another record's name (a proposal
+  shows its venue's and its actors' names, the title of each quote's source,
+  the slug, title and status of the proposals it relates to; an actor shows
+  its affiliation; a venue its organisation; a source counts its quotes) is
+  marked changed when that name changes.
+
+So a representation's ETag (``"<id>-<version>"``) and ``updated_at`` move
+whenever any byte of it would (RFC 9110 §8.8.3: a strong validator changes
+with every change to the representation). ``docs/INVARIANTS.md`` lists
+each promise with the test that proves it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
-from django.db.models import ProtectedError
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import ProtectedError, Q
 from django.utils import timezone
+from simple_history.utils import bulk_update_with_history
 
-from .models import DatePrecision, Evidence, Proponent, Proposal, ProposalRelation, Source, Status, StatusEvent
+from .models import (
+    Actor,
+    DatePrecision,
+    Evidence,
+    Proponent,
+    Proposal,
+    ProposalRelation,
+    Source,
+    Status,
+    StatusEvent,
+    Topic,
+    Venue,
+    check_one_primary,
+)
+
+#: What each generic save may set, per model. Anything else (``status``,
+#: ``version``, ``sha256``, timestamps) is the server's and is refused.
+EDITABLE_FIELDS: dict[type[models.Model], frozenset[str]] = {
+    Topic: frozenset({"slug", "name", "description"}),
+    Source: frozenset(
+        {
+            "slug",
+            "title",
+            "authors",
+            "outlet",
+            "published_on",
+            "published_precision",
+            "published_note",
+            "url",
+            "language",
+            "text",
+        }
+    ),
+    Actor: frozenset({"slug", "name", "named", "kind", "description", "affiliation", "country_code"}),
+    Venue: frozenset({"slug", "name", "kind", "organisation", "place", "starts_on", "ends_on", "note"}),
+    Proposal: frozenset({"slug", "title", "summary", "venue", "proposed_on", "proposed_precision", "proposed_note"}),
+    Evidence: frozenset({"proposal", "source", "quote", "start", "end", "note"}),
+    Proponent: frozenset({"proposal", "actor", "role", "is_primary", "evidence", "note"}),
+    ProposalRelation: frozenset({"from_proposal", "to_proposal", "relation_type", "note"}),
+    StatusEvent: frozenset({"proposal", "status", "occurred_on", "precision", "note", "evidence"}),
+}
+
+#: Fields of a record that other records' representations show. Changing
+#: one marks those other records changed (see ``_dependents``).
+EMBEDDED_FIELDS: dict[type[models.Model], frozenset[str]] = {
+    Actor: frozenset({"name", "kind"}),
+    Venue: frozenset({"name"}),
+    Topic: frozenset({"slug", "name"}),
+    Source: frozenset({"title"}),
+    Proposal: frozenset({"slug", "title", "status"}),
+}
+
+#: The part models and the foreign keys naming the proposal(s) whose
+#: representation shows them.
+PART_OWNERS: dict[type[models.Model], tuple[str, ...]] = {
+    Evidence: ("proposal_id",),
+    Proponent: ("proposal_id",),
+    StatusEvent: ("proposal_id",),
+    ProposalRelation: ("from_proposal_id",),
+}
 
 
-def _full_save(instance, *, user: AbstractBaseUser | None = None) -> None:
-    """Validate and save, crediting ``user`` in the history row when given."""
-    instance.full_clean()
-    if user is not None and getattr(user, "is_authenticated", False):
+def _clip(reason: str) -> str:
+    """A history reason that fits its column (100 characters)."""
+    return reason if len(reason) <= 100 else reason[:99] + "…"
+
+
+def _acting(user: AbstractBaseUser | None) -> AbstractBaseUser | None:
+    """The user to credit, or ``None`` for anonymous or system writes."""
+    return user if user is not None and getattr(user, "is_authenticated", False) else None
+
+
+# --------------------------------------------------------------------------
+# Write batches: effects applied once, when the outermost service returns
+# --------------------------------------------------------------------------
+
+
+class _Batch:
+    """What one outermost service call changed, and what must follow."""
+
+    def __init__(self, user):
+        self.user = _acting(user)
+        self.now = timezone.now()
+        self.saved: set[tuple[type, int]] = set()
+        self.touch: dict[tuple[type, int], list[str]] = defaultdict(list)
+        self.resync: set[int] = set()
+        self.instances: dict[tuple[type, int], list[models.Model]] = defaultdict(list)
+
+    def mark(self, model, pk, reason: str, *, resync: bool = False) -> None:
+        if pk is None:
+            return
+        reasons = self.touch[(model, pk)]
+        if reason not in reasons:
+            reasons.append(reason)
+        if resync:
+            self.resync.add(pk)
+
+    def mark_many(self, model, pks: Iterable[int], reason: str) -> None:
+        for pk in pks:
+            self.mark(model, pk, reason)
+
+    def flush(self) -> None:
+        """Re-derive statuses, then give every marked record a new version,
+        ``updated_at`` and a history row naming why. A status change marks
+        the proposals that show it in their relations, so this loops until
+        nothing new is marked (one extra round at most)."""
+        done: set[tuple[type, int]] = set()
+        while True:
+            pending = {key: reasons for key, reasons in self.touch.items() if key not in done}
+            if not pending:
+                break
+            by_model: dict[type, list[int]] = defaultdict(list)
+            for model, pk in pending:
+                by_model[model].append(pk)
+            for model, pks in by_model.items():
+                self._bump(model, sorted(pks), pending)
+            done.update(pending)
+
+    def _bump(self, model, pks: list[int], pending) -> None:
+        queryset = model._base_manager.select_for_update().filter(pk__in=pks).order_by("pk")
+        if model is Proposal:
+            queryset = queryset.defer("search_vector")
+        latest = {}
+        if model is Proposal:
+            resync = [pk for pk in pks if pk in self.resync]
+            if resync:
+                latest = _latest_statuses(resync)
+        changed = []
+        for obj in queryset:
+            key = (model, obj.pk)
+            fields = ["version"]
+            new_status = latest.get(obj.pk, obj.status) if model is Proposal else None
+            status_moved = model is Proposal and new_status != obj.status
+            if key in self.saved and not status_moved:
+                continue  # saved in this batch already: its version moved once
+            if status_moved:
+                obj.status = new_status
+                fields.append("status")
+                self.mark_many(Proposal, _relating_proposals([obj.pk]), "a related proposal's status changed")
+            obj.version += 1
+            if hasattr(obj, "updated_at"):
+                obj.updated_at = self.now
+                fields.append("updated_at")
+            obj._change_reason = _clip("; ".join(pending[key]))
+            if self.user is not None:
+                obj._history_user = self.user
+            changed.append((obj, fields))
+            self.saved.add(key)
+        by_fields = defaultdict(list)
+        for obj, fields in changed:
+            by_fields[tuple(fields)].append(obj)
+        for fields, objs in by_fields.items():
+            bulk_update_with_history(objs, model, list(fields), default_user=self.user, default_date=self.now)
+            for obj in objs:
+                for instance in self.instances.get((model, obj.pk), ()):
+                    for name in fields:
+                        setattr(instance, name, getattr(obj, name))
+
+
+_current: contextvars.ContextVar[_Batch | None] = contextvars.ContextVar("proposals_write_batch", default=None)
+
+
+@contextlib.contextmanager
+def write_batch(user: AbstractBaseUser | None = None) -> Iterator[_Batch]:
+    """Group writes so their effects are applied once, at the end, in the
+    same transaction. Nested calls join the outermost batch."""
+    batch = _current.get()
+    if batch is not None:
+        yield batch
+        return
+    batch = _Batch(user)
+    token = _current.set(batch)
+    try:
+        with transaction.atomic():
+            yield batch
+            batch.flush()
+    finally:
+        _current.reset(token)
+
+
+def _latest_statuses(proposal_ids: list[int]) -> dict[int, str]:
+    """Each proposal's status as its latest event says (by date, then by
+    when it was recorded); ``proposed`` when it has no events."""
+    statuses = dict.fromkeys(proposal_ids, Status.PROPOSED)
+    rows = (
+        StatusEvent.objects.filter(proposal_id__in=proposal_ids)
+        .order_by("proposal_id", "-occurred_on", "-recorded_at", "-id")
+        .values_list("proposal_id", "status")
+    )
+    seen = set()
+    for proposal_id, status in rows:
+        if proposal_id not in seen:
+            statuses[proposal_id] = status
+            seen.add(proposal_id)
+    return statuses
+
+
+def _relating_proposals(proposal_ids: Iterable[int]) -> set[int]:
+    """Proposals whose ``related`` list shows one of these."""
+    return set(
+        ProposalRelation.objects.filter(to_proposal_id__in=list(proposal_ids)).values_list(
+            "from_proposal_id", flat=True
+        )
+    )
+
+
+def _dependents(instance, changed: Iterable[str]) -> list[tuple[type, set[int], str]]:
+    """Records whose representation shows ``changed`` fields of ``instance``."""
+    model = type(instance)
+    if not set(changed) & EMBEDDED_FIELDS.get(model, frozenset()):
+        return []
+    name = model._meta.verbose_name
+    reason = f"{name} {instance} changed"
+    pk = instance.pk
+    if model is Actor:
+        proposals = set(Proposal.objects.filter(proponents__actor_id=pk).values_list("pk", flat=True))
+        proposals |= set(Proposal.objects.filter(parties=pk).values_list("pk", flat=True))
+        return [
+            (Proposal, proposals, reason),
+            (Actor, set(Actor.objects.filter(affiliation_id=pk).values_list("pk", flat=True)), reason),
+            (Venue, set(Venue.objects.filter(organisation_id=pk).values_list("pk", flat=True)), reason),
+        ]
+    if model is Venue:
+        return [(Proposal, set(Proposal.objects.filter(venue_id=pk).values_list("pk", flat=True)), reason)]
+    if model is Topic:
+        return [(Proposal, set(Proposal.objects.filter(topics=pk).values_list("pk", flat=True)), reason)]
+    if model is Source:
+        return [(Proposal, set(Evidence.objects.filter(source_id=pk).values_list("proposal_id", flat=True)), reason)]
+    if model is Proposal:
+        return [(Proposal, _relating_proposals([pk]), f"related proposal {instance.slug} changed")]
+    return []
+
+
+def _part_effects(batch: _Batch, instance, before: dict | None, reason: str) -> None:
+    """Mark the proposal(s) showing a part, before and after the write, and
+    the source(s) whose quote count it moves."""
+    model = type(instance)
+    resync = model is StatusEvent
+    for attname in PART_OWNERS[model]:
+        for pk in {getattr(instance, attname), (before or {}).get(attname)}:
+            batch.mark(Proposal, pk, reason, resync=resync)
+    if model is Evidence:
+        old_source = (before or {}).get("source_id")
+        if before is None or old_source != instance.source_id or before.get("proposal_id") != instance.proposal_id:
+            for pk in {instance.source_id, old_source}:
+                batch.mark(Source, pk, "quotes changed")
+
+
+# --------------------------------------------------------------------------
+# Generic saves and deletes
+# --------------------------------------------------------------------------
+
+
+def _field_values(instance, names: Iterable[str]) -> dict:
+    """``{attname: value}`` for the named fields (foreign keys by id)."""
+    opts = instance._meta
+    return {opts.get_field(name).attname: getattr(instance, opts.get_field(name).attname) for name in names}
+
+
+def _describe(instance) -> str:
+    return f"{instance._meta.verbose_name} {instance}"
+
+
+def record_save(*, instance: models.Model, user: AbstractBaseUser | None = None, **fields) -> models.Model:
+    """Create or update one record, setting only whitelisted ``fields``.
+
+    ``fields`` maps field names to values (related records as instances).
+    Names outside ``EDITABLE_FIELDS`` for the model raise ``TypeError``
+    (a programming error, never user input). The model's ``full_clean()``
+    runs first, so an invalid value raises ``ValidationError`` naming the
+    field and nothing is written. An update that changes no value writes
+    nothing: no new version, no history row.
+
+    New proposals are created with ``proposal_create`` (they open a
+    timeline), status events with ``status_event_record``.
+    """
+    model = type(instance)
+    allowed = EDITABLE_FIELDS.get(model)
+    if allowed is None:
+        raise TypeError(f"record_save does not write {model.__name__} records.")
+    refused = sorted(set(fields) - allowed)
+    if refused:
+        raise TypeError(f"record_save may not set {', '.join(refused)} on {model.__name__}.")
+    if instance.pk is None and model is Proposal:
+        raise TypeError("Create proposals with proposal_create, which opens their timeline.")
+    if instance.pk is None and model is StatusEvent:
+        raise TypeError("Record status events with status_event_record, which credits the recorder.")
+    with write_batch(user) as batch:
+        adding = instance.pk is None
+        before = None
+        if not adding:
+            names = set(allowed)
+            before = model._base_manager.filter(pk=instance.pk).values(*_field_values(instance, names)).first()
+            if before is None:
+                raise ValidationError(f"This {model._meta.verbose_name} no longer exists.")
+        for name, value in fields.items():
+            setattr(instance, name, value)
+        if adding:
+            changed = list(fields)
+        else:
+            now = _field_values(instance, allowed)
+            changed = [
+                instance._meta.get_field(name).name
+                for name, value in now.items()
+                if value != before[name] and instance._meta.get_field(name).name in allowed
+            ]
+            if not changed:
+                return instance
+        instance.full_clean()
+        _credit(instance, batch.user)
+        if adding:
+            instance.save(force_insert=True)
+        else:
+            bookkeeping = [f for f in ("version", "updated_at", "sha256") if hasattr(instance, f)]
+            attnames = [instance._meta.get_field(name).attname for name in changed]
+            instance.save(update_fields=[*attnames, *bookkeeping])
+        if hasattr(instance, "version"):
+            batch.saved.add((model, instance.pk))
+            batch.instances[(model, instance.pk)].append(instance)
+        if model in PART_OWNERS:
+            verb = "added" if adding else "changed"
+            _part_effects(batch, instance, before, f"{instance._meta.verbose_name} {verb}")
+        for dep_model, pks, reason in _dependents(instance, [] if adding else changed):
+            batch.mark_many(dep_model, pks - {instance.pk} if dep_model is model else pks, reason)
+    return instance
+
+
+def _credit(instance, user) -> None:
+    if user is not None:
         instance._history_user = user
-    instance.save()
 
 
-@transaction.atomic
+def record_delete(*, instance: models.Model, user: AbstractBaseUser | None = None) -> None:
+    """Delete a record, with its effects on the records that show it.
+
+    Raises ``ProtectedError`` while proposals still rely on it: foreign keys
+    that must not dangle are ``on_delete=PROTECT``, and many-to-many links
+    are checked through the model's ``delete_blockers()``, so every caller
+    reports both the same way. Proposals are deleted by ``proposal_delete``.
+    """
+    model = type(instance)
+    if model is Proposal:
+        proposal_delete(proposal=instance, user=user)
+        return
+    with write_batch(user) as batch:
+        blockers = getattr(instance, "delete_blockers", None)
+        if blockers is not None:
+            linked = list(blockers()[:10])
+            if linked:
+                raise ProtectedError(
+                    f"{instance._meta.verbose_name} {instance} is still linked to {len(linked)} proposal(s).",
+                    set(linked),
+                )
+        if model in PART_OWNERS:
+            _part_effects(batch, instance, None, f"{instance._meta.verbose_name} removed")
+        if model is Evidence:
+            batch.mark(Source, instance.source_id, "quotes changed")
+        if model is Actor:
+            # SET_NULL: members lose their affiliation, venues their organisation.
+            reason = f"{_describe(instance)} deleted"
+            batch.mark_many(
+                Actor, Actor.objects.filter(affiliation_id=instance.pk).values_list("pk", flat=True), reason
+            )
+            batch.mark_many(
+                Venue, Venue.objects.filter(organisation_id=instance.pk).values_list("pk", flat=True), reason
+            )
+        _credit(instance, batch.user)
+        instance.delete()
+        batch.touch.pop((model, instance.pk), None)
+
+
+# --------------------------------------------------------------------------
+# Proposals and their parts
+# --------------------------------------------------------------------------
+
+
 def proposal_sync_status(
     *, proposal: Proposal, user: AbstractBaseUser | None = None, reason: str | None = None
 ) -> Proposal:
-    """Re-derive ``proposal.status`` from its latest status event and mark the
-    proposal as changed.
+    """Re-derive ``proposal.status`` from its latest status event and mark
+    the proposal as changed (new ``version`` and ``updated_at``).
 
-    This is the only code that writes ``Proposal.status``. Every write to a
-    proposal's parts (events, evidence, links) ends here, so the proposal's
-    ``version`` (its ETag) and ``updated_at`` (what sync clients poll) move
-    whenever anything in its representation does. The row is locked first,
-    so two writers cannot leave it stale.
+    The status is written only here (through the write batch's effects):
+    the proposal's current status is its latest event's status, by date,
+    then by when it was recorded.
     """
-    locked = Proposal.objects.select_for_update().get(pk=proposal.pk)
-    latest = StatusEvent.objects.filter(proposal_id=proposal.pk).latest_first().only("status").first()
-    locked.status = latest.status if latest else Status.PROPOSED
-    if user is not None and getattr(user, "is_authenticated", False):
-        locked._history_user = user
-    # Says in the history what changed when no field of the row did.
-    locked._change_reason = reason
-    locked.save(update_fields=["status", "version", "updated_at"])
-    proposal.status, proposal.version, proposal.updated_at = locked.status, locked.version, locked.updated_at
+    with write_batch(user) as batch:
+        batch.mark(Proposal, proposal.pk, reason or "changed", resync=True)
+        batch.saved.discard((Proposal, proposal.pk))
+        batch.instances[(Proposal, proposal.pk)].append(proposal)
     return proposal
 
 
-@transaction.atomic
 def status_event_record(
     *,
     proposal: Proposal,
@@ -61,35 +441,35 @@ def status_event_record(
     evidence: Evidence | None = None,
     user: AbstractBaseUser | None = None,
 ) -> StatusEvent:
-    """Add a dated event to a proposal's timeline and update its current status.
+    """Add a dated event to a proposal's timeline and re-derive its status.
 
-    This is the one way to change a proposal's status.
+    This is the one way to change a proposal's status. Raises
+    ``ValidationError`` for a future date or a quote of another proposal.
     """
-    event = StatusEvent(
-        proposal=proposal,
-        status=status,
-        occurred_on=occurred_on,
-        precision=precision,
-        note=note,
-        evidence=evidence,
-        recorded_by=user if getattr(user, "is_authenticated", False) else None,
-    )
-    _full_save(event, user=user)
-    proposal_sync_status(proposal=proposal, user=user, reason="status event recorded")
+    with write_batch(user) as batch:
+        event = StatusEvent(
+            proposal=proposal,
+            status=status,
+            occurred_on=occurred_on,
+            precision=precision,
+            note=note,
+            evidence=evidence,
+            recorded_by=batch.user,
+            recorded_by_role=user_role(batch.user),
+        )
+        event.full_clean()
+        _credit(event, batch.user)
+        event.save(force_insert=True)
+        _part_effects(batch, event, None, f"status event added: {status}, {occurred_on.isoformat()}")
+        batch.instances[(Proposal, proposal.pk)].append(proposal)
     return event
 
 
-@transaction.atomic
 def status_event_delete(*, event: StatusEvent, user: AbstractBaseUser | None = None) -> None:
     """Remove an event recorded in error and re-derive the current status."""
-    proposal = event.proposal
-    if user is not None and getattr(user, "is_authenticated", False):
-        event._history_user = user
-    event.delete()
-    proposal_sync_status(proposal=proposal, user=user, reason="status event removed")
+    record_delete(instance=event, user=user)
 
 
-@transaction.atomic
 def evidence_attach(
     *,
     proposal: Proposal,
@@ -102,112 +482,94 @@ def evidence_attach(
 ) -> Evidence:
     """Attach a verbatim quote to a proposal.
 
-    The quote must occur in the source; missing offsets are found, and an
-    absent or ambiguous quote is refused with a ``ValidationError``.
+    The quote must occur in the source (offsets count Unicode code points);
+    missing offsets are found, and an absent or ambiguous quote is refused
+    with a ``ValidationError``.
     """
-    evidence = Evidence(proposal=proposal, source=source, quote=quote, start=start, end=end, note=note)
-    _full_save(evidence, user=user)
-    proposal_sync_status(proposal=proposal, user=user, reason="evidence attached")
+    with write_batch(user) as batch:
+        evidence = record_save(
+            instance=Evidence(),
+            user=user,
+            proposal=proposal,
+            source=source,
+            quote=quote,
+            start=start,
+            end=end,
+            note=note,
+        )
+        batch.instances[(Proposal, proposal.pk)].append(proposal)
     return evidence
-
-
-@transaction.atomic
-def record_save(*, instance, user: AbstractBaseUser | None = None, **fields):
-    """Set ``fields`` on any simple record (actor, venue, source, topic),
-    validate it with the model's rules and save it."""
-    if _assign(instance, fields) or instance.pk is None:
-        _full_save(instance, user=user)
-    return instance
-
-
-def _assign(instance, fields: dict) -> bool:
-    """Set ``fields`` on ``instance``; return whether any value changed, so an
-    unchanged PUT writes nothing (no new version, no history row)."""
-    changed = False
-    for name, value in fields.items():
-        if getattr(instance, name) != value:
-            setattr(instance, name, value)
-            changed = True
-    return changed
-
-
-@transaction.atomic
-def record_delete(*, instance, user: AbstractBaseUser | None = None) -> None:
-    """Delete a record, unless proposals still link to it.
-
-    Foreign keys that must not dangle are ``on_delete=PROTECT`` (Django
-    raises ``ProtectedError``); many-to-many links are checked here through
-    the model's ``delete_blockers()``, raising the same error, so every
-    caller reports both the same way.
-    """
-    blockers = getattr(instance, "delete_blockers", None)
-    if blockers is not None:
-        linked = list(blockers()[:10])
-        if linked:
-            raise ProtectedError(
-                f"{instance._meta.verbose_name} {instance} is still linked to {len(linked)} proposal(s).",
-                set(linked),
-            )
-    if user is not None and getattr(user, "is_authenticated", False):
-        instance._history_user = user
-    instance.delete()
 
 
 def _set_links(proposal: Proposal, *, topics, parties, proponents, relations, user) -> bool:
     """Replace the proposal's many-valued links with the given ones (``None``
     leaves a kind of link unchanged). Returns whether anything changed."""
     changed = False
-    if topics is not None and {t.pk for t in topics} != set(proposal.topics.values_list("pk", flat=True)):
-        proposal.topics.set(topics)
-        changed = True
-    if parties is not None and {a.pk for a in parties} != set(proposal.parties.values_list("pk", flat=True)):
-        proposal.parties.set(parties)
-        changed = True
+    # The write batch records the change once, with a history row; the
+    # many-to-many signal would add one per add/remove.
+    proposal.skip_history_when_saving = True
+    try:
+        if topics is not None and {t.pk for t in topics} != set(proposal.topics.values_list("pk", flat=True)):
+            proposal.topics.set(topics)
+            changed = True
+        if parties is not None and {a.pk for a in parties} != set(proposal.parties.values_list("pk", flat=True)):
+            proposal.parties.set(parties)
+            changed = True
+    finally:
+        del proposal.skip_history_when_saving
     if proponents is not None:
+        check_one_primary(p["is_primary"] for p in proponents)
         wanted = {(p["actor"].pk, p["role"]): p for p in proponents}
         existing = {(link.actor_id, link.role): link for link in proposal.proponents.all()}
         for key, link in existing.items():
             if key not in wanted:
-                link._history_user = user
-                link.delete()
+                record_delete(instance=link, user=user)
                 changed = True
-        # Clear primaries first, so the one-primary constraint holds at every step.
+        # Clear primaries first, so the one-primary rule holds at every step.
         for key, link in existing.items():
             if key in wanted and link.is_primary and not wanted[key]["is_primary"]:
-                link.is_primary = False
-                _full_save(link, user=user)
+                record_save(instance=link, user=user, is_primary=False)
                 changed = True
         for key, data in wanted.items():
-            link = existing.get(key) or Proponent(proposal=proposal, actor=data["actor"], role=data["role"])
-            if link.pk is None or link.is_primary != data["is_primary"]:
-                link.is_primary = data["is_primary"]
-                _full_save(link, user=user)
+            link = existing.get(key)
+            if link is None:
+                record_save(
+                    instance=Proponent(),
+                    user=user,
+                    proposal=proposal,
+                    actor=data["actor"],
+                    role=data["role"],
+                    is_primary=data["is_primary"],
+                )
+                changed = True
+            elif link.is_primary != data["is_primary"]:
+                record_save(instance=link, user=user, is_primary=data["is_primary"])
                 changed = True
     if relations is not None:
         wanted = {(r["to_proposal"].pk, r["relation_type"]): r for r in relations}
         for relation in proposal.relations_out.all():
             if (relation.to_proposal_id, relation.relation_type) not in wanted:
-                relation._history_user = user
-                relation.delete()
+                record_delete(instance=relation, user=user)
                 changed = True
             else:
                 wanted.pop((relation.to_proposal_id, relation.relation_type))
         for data in wanted.values():
-            _full_save(
-                ProposalRelation(
-                    from_proposal=proposal, to_proposal=data["to_proposal"], relation_type=data["relation_type"]
-                ),
+            record_save(
+                instance=ProposalRelation(),
                 user=user,
+                from_proposal=proposal,
+                to_proposal=data["to_proposal"],
+                relation_type=data["relation_type"],
+                note=data.get("note", ""),
             )
             changed = True
     return changed
 
 
-@transaction.atomic
 def proposal_create(
     *,
     user: AbstractBaseUser | None = None,
-    initial_status: str = Status.PROPOSED,
+    initial_status: str | None = Status.PROPOSED,
     topics=None,
     parties=None,
     proponents=None,
@@ -216,22 +578,34 @@ def proposal_create(
 ) -> Proposal:
     """Create a proposal with its links and its first status event, so every
     proposal has a timeline from the start. The event is dated
-    ``proposed_on`` (or today) with the same precision."""
-    proposal = Proposal(**fields)
-    _full_save(proposal, user=user)
-    _set_links(proposal, topics=topics, parties=parties, proponents=proponents, relations=relations, user=user)
-    status_event_record(
-        proposal=proposal,
-        status=initial_status,
-        occurred_on=proposal.proposed_on or timezone.now().date(),
-        precision=proposal.proposed_precision if proposal.proposed_on else DatePrecision.DAY,
-        note="Status when the proposal was recorded.",
-        user=user,
-    )
+    ``proposed_on`` (or today) with the same precision.
+
+    ``initial_status=None`` opens no timeline: the caller (the seed loader)
+    adds the events itself in the same batch.
+    """
+    refused = sorted(set(fields) - EDITABLE_FIELDS[Proposal])
+    if refused:
+        raise TypeError(f"proposal_create may not set {', '.join(refused)}.")
+    with write_batch(user) as batch:
+        proposal = Proposal(**fields)
+        proposal.full_clean()
+        _credit(proposal, batch.user)
+        proposal.save(force_insert=True)
+        batch.saved.add((Proposal, proposal.pk))
+        batch.instances[(Proposal, proposal.pk)].append(proposal)
+        _set_links(proposal, topics=topics, parties=parties, proponents=proponents, relations=relations, user=user)
+        if initial_status is not None:
+            status_event_record(
+                proposal=proposal,
+                status=initial_status,
+                occurred_on=proposal.proposed_on or timezone.now().date(),
+                precision=proposal.proposed_precision if proposal.proposed_on else DatePrecision.DAY,
+                note="Status when the proposal was recorded.",
+                user=user,
+            )
     return proposal
 
 
-@transaction.atomic
 def proposal_update(
     *,
     proposal: Proposal,
@@ -244,24 +618,214 @@ def proposal_update(
 ) -> Proposal:
     """Change a proposal's own fields and, where given, replace its topics,
     parties, proponents and relations. The status is not among them: add a
-    status event instead."""
-    if "status" in fields:
-        raise ValueError("Change the status with status_event_record, not proposal_update.")
-    fields_changed = _assign(proposal, fields)
-    if fields_changed:
-        _full_save(proposal, user=user)
-    links_changed = _set_links(
-        proposal, topics=topics, parties=parties, proponents=proponents, relations=relations, user=user
-    )
-    if links_changed and not fields_changed:
-        # Moves version and updated_at, which the links alone do not.
-        proposal_sync_status(proposal=proposal, user=user, reason="topics, parties, proponents or relations changed")
+    status event instead (``TypeError`` if named)."""
+    with write_batch(user) as batch:
+        if fields:
+            record_save(instance=proposal, user=user, **fields)
+        if _set_links(proposal, topics=topics, parties=parties, proponents=proponents, relations=relations, user=user):
+            batch.mark(Proposal, proposal.pk, "topics, parties, proponents or relations changed")
+        batch.instances[(Proposal, proposal.pk)].append(proposal)
     return proposal
 
 
-def history_entries(records) -> list[dict]:
+def proposal_delete(*, proposal: Proposal, user: AbstractBaseUser | None = None) -> None:
+    """Delete a proposal with its parts, so that it can be restored exactly.
+
+    The parts (quotes, proponent links, status events, relations both ways)
+    are deleted one by one, each leaving a history row stamped with the same
+    instant as the proposal's own deletion row; that row keeps the topic and
+    party ids. ``proposal_restore`` brings back exactly that state.
+    Proposals that related to this one are marked changed.
+    """
+    with write_batch(user) as batch:
+        stamp = timezone.now()
+        proposal = Proposal._base_manager.select_for_update().defer("search_vector").get(pk=proposal.pk)
+        incoming = list(
+            ProposalRelation.objects.filter(to_proposal_id=proposal.pk).exclude(from_proposal_id=proposal.pk)
+        )
+        batch.mark_many(Proposal, {r.from_proposal_id for r in incoming}, f"related proposal {proposal.slug} deleted")
+        parts = [
+            *StatusEvent.objects.filter(proposal_id=proposal.pk),
+            *Proponent.objects.filter(proposal_id=proposal.pk),
+            *ProposalRelation.objects.filter(from_proposal_id=proposal.pk),
+            *incoming,
+            *Evidence.objects.filter(proposal_id=proposal.pk).defer("quote"),
+        ]
+        sources = {part.source_id for part in parts if isinstance(part, Evidence)}
+        batch.mark_many(Source, sources, "quotes changed")
+        for part in parts:
+            part._history_date = stamp
+            part._change_reason = _clip(f"deleted with proposal {proposal.slug}")
+            _credit(part, batch.user)
+            part.delete()
+        proposal._history_date = stamp
+        proposal._history_links = {
+            "topics": sorted(proposal.topics.values_list("pk", flat=True)),
+            "parties": sorted(proposal.parties.values_list("pk", flat=True)),
+        }
+        _credit(proposal, batch.user)
+        proposal.delete()
+        batch.touch.pop((Proposal, proposal.pk), None)
+
+
+def proposal_restore(*, proposal_id: int, user: AbstractBaseUser | None = None) -> tuple[Proposal, dict[str, int]]:
+    """Bring a deleted proposal back exactly as it was when it was deleted:
+    its fields, topics, parties, quotes, proponent links, status events and
+    relations (to proposals that still exist), with the same ids so their
+    history continues. Its version continues from the deleted one, so no
+    old ETag can match the restored record.
+
+    Returns the proposal and how many of each kind of part came back.
+    Raises ``ValidationError`` if the proposal exists or was never deleted.
+    """
+    with write_batch(user) as batch:
+        if Proposal._base_manager.filter(pk=proposal_id).exists():
+            raise ValidationError("This proposal exists; there is nothing to restore.")
+        deletion = (
+            Proposal.history.filter(id=proposal_id, history_type="-").order_by("-history_date", "-history_id").first()
+        )
+        if deletion is None:
+            raise ValidationError("This proposal was never deleted.")
+        if Proposal._base_manager.filter(slug=deletion.slug).exists():
+            raise ValidationError({"slug": f"Another proposal now uses the slug {deletion.slug!r}; change it first."})
+        proposal = deletion.instance
+        proposal.version = (
+            Proposal.history.filter(id=proposal_id).aggregate(v=models.Max("version"))["v"] or proposal.version
+        ) + 1
+        proposal.skip_history_when_saving = True
+        proposal.save(force_insert=True)
+        del proposal.skip_history_when_saving
+        Proposal.objects.filter(pk=proposal.pk).update(created_at=deletion.created_at)
+        proposal.created_at = deletion.created_at
+        links = deletion.links or {}
+        topics = list(Topic.objects.filter(pk__in=links.get("topics", [])))
+        parties = list(Actor.objects.filter(pk__in=links.get("parties", [])))
+        proposal.topics.set(topics)
+        proposal.parties.set(parties)
+        restored = {"topics": len(topics), "parties": len(parties)}
+        stamp = deletion.history_date
+        kinds = [
+            (Evidence, "evidence", Q(proposal_id=proposal_id), "created_at"),
+            (Proponent, "proponents", Q(proposal_id=proposal_id), None),
+            (StatusEvent, "status events", Q(proposal_id=proposal_id), "recorded_at"),
+            (ProposalRelation, "relations", Q(from_proposal_id=proposal_id) | Q(to_proposal_id=proposal_id), None),
+        ]
+        # Parts deleted by proposal_delete carry the deletion's exact stamp.
+        # A proposal deleted some other way (before that service existed)
+        # had its parts cascade-deleted just before its own row: take those
+        # from a short window instead.
+        exact = any(
+            model.history.filter(lookup, history_type="-", history_date=stamp).exists()
+            for model, _label, lookup, _created in kinds
+        )
+        window = Q(history_date=stamp) if exact else Q(history_date__gte=stamp - dt.timedelta(seconds=5))
+        for model, label, lookup, created_field in kinds:
+            rows = model.history.filter(lookup, window, history_type="-", history_date__lte=stamp).order_by(
+                "history_id"
+            )
+            count = 0
+            for row in rows:
+                part = row.instance
+                if model._base_manager.filter(pk=part.pk).exists():
+                    continue
+                if model is ProposalRelation:
+                    other = part.to_proposal_id if part.from_proposal_id == proposal_id else part.from_proposal_id
+                    if not Proposal._base_manager.filter(pk=other).exists():
+                        continue
+                    if other != proposal_id:
+                        batch.mark(Proposal, other, f"related proposal {proposal.slug} restored")
+                part.skip_history_when_saving = True
+                part.save(force_insert=True)
+                del part.skip_history_when_saving
+                if created_field:
+                    # auto_now_add stamped the re-insert; the original time
+                    # orders the timeline, so put it back.
+                    original = getattr(row, created_field)
+                    model._base_manager.filter(pk=part.pk).update(**{created_field: original})
+                    setattr(part, created_field, original)
+                part._change_reason = _clip(f"restored with proposal {proposal.slug}")
+                model.history.bulk_history_create(
+                    [part], default_user=batch.user, default_change_reason=part._change_reason
+                )
+                if model is Evidence:
+                    batch.mark(Source, part.source_id, "quotes changed")
+                count += 1
+            restored[label] = count
+        proposal._change_reason = _clip("restored: " + ", ".join(f"{n} {kind}" for kind, n in restored.items()))
+        _credit(proposal, batch.user)
+        Proposal.history.bulk_history_create(
+            [proposal], default_user=batch.user, default_change_reason=proposal._change_reason
+        )
+        batch.mark(Proposal, proposal.pk, proposal._change_reason, resync=True)
+        batch.saved.add((Proposal, proposal.pk))
+        batch.instances[(Proposal, proposal.pk)].append(proposal)
+    return proposal, restored
+
+
+def record_restore(*, model: type[models.Model], pk: int, user: AbstractBaseUser | None = None) -> models.Model:
+    """Bring back a deleted actor, venue, source or topic as it was when it
+    was deleted (same id), through the same checks as any save. Raises
+    ``ValidationError`` if it exists, was never deleted, or no longer
+    validates (e.g. its slug was taken since)."""
+    if model is Proposal:
+        proposal, parts = proposal_restore(proposal_id=pk, user=user)
+        proposal._restored_parts = parts
+        return proposal
+    with write_batch(user) as batch:
+        if model._base_manager.filter(pk=pk).exists():
+            raise ValidationError(f"This {model._meta.verbose_name} exists; there is nothing to restore.")
+        deletion = model.history.filter(id=pk, history_type="-").order_by("-history_date", "-history_id").first()
+        if deletion is None:
+            raise ValidationError(f"This {model._meta.verbose_name} was never deleted.")
+        instance = deletion.instance
+        if hasattr(instance, "version"):
+            instance.version = (model.history.filter(id=pk).aggregate(v=models.Max("version"))["v"] or 0) + 1
+        instance.full_clean(validate_unique=True)
+        _credit(instance, batch.user)
+        instance._change_reason = "restored"
+        instance.save(force_insert=True)
+        if model in PART_OWNERS:
+            _part_effects(batch, instance, None, f"{instance._meta.verbose_name} restored")
+    return instance
+
+
+def deleted_records(model: type[models.Model]):
+    """The last deletion row of every record of ``model`` that is still
+    deleted, newest first (a queryset of historical rows)."""
+    live = model._base_manager.values("pk")
+    latest = (
+        model.history.filter(id=models.OuterRef("id")).order_by("-history_date", "-history_id").values("history_id")[:1]
+    )
+    return (
+        model.history.filter(history_type="-")
+        .exclude(id__in=live)
+        .filter(history_id=models.Subquery(latest))
+        .select_related("history_user")
+        .order_by("-history_date", "-history_id")
+    )
+
+
+# --------------------------------------------------------------------------
+# History as the API shows it
+# --------------------------------------------------------------------------
+
+
+def user_role(user) -> str:
+    """What the public may know of who made a change: ``staff``,
+    ``editor`` or ``system`` (the seed loader, or no user)."""
+    if user is None or not getattr(user, "is_active", False):
+        return "system"
+    if user.is_staff or user.is_superuser:
+        return "staff"
+    return "editor"
+
+
+def history_entries(records, *, show_users: bool = True) -> list[dict]:
     """Turn a record's simple-history rows into API entries, newest first,
-    each with the field-level differences from the version before it."""
+    each with the field-level differences from the version before it.
+
+    ``user`` is the username only when ``show_users`` (editors); everyone
+    sees the author's ``role`` (``user_role``)."""
     rows = list(records.select_related("history_user").order_by("history_date", "history_id"))
     if not rows:
         return []
@@ -270,7 +834,8 @@ def history_entries(records) -> list[dict]:
         f.attname
         for f in model._meta.concrete_fields
         # Bookkeeping fields change on every save; they are not news.
-        if hasattr(rows[0], f.attname) and f.attname not in {"search_vector", "version", "updated_at", "created_at"}
+        if hasattr(rows[0], f.attname)
+        and f.attname not in {"search_vector", "version", "updated_at", "created_at", "recorded_by_id"}
     ]
     kinds = {"+": "created", "~": "changed", "-": "deleted"}
     entries, previous = [], None
@@ -288,7 +853,8 @@ def history_entries(records) -> list[dict]:
                 "history_id": row.history_id,
                 "date": row.history_date,
                 "type": kinds.get(row.history_type, "changed"),
-                "user": row.history_user.get_username() if row.history_user else None,
+                "user": row.history_user.get_username() if row.history_user and show_users else None,
+                "role": user_role(row.history_user),
                 "reason": row.history_change_reason,
                 "changes": changes,
             }
@@ -305,53 +871,21 @@ def _plain(value):
     return str(value) if not hasattr(value, "isoformat") else value.isoformat()
 
 
-@transaction.atomic
-def proposal_restore_parts(*, proposal: Proposal, user: AbstractBaseUser | None = None) -> dict:
-    """Bring back what was deleted together with a proposal.
-
-    Deleting a proposal cascades to its quotes, proponent links, status
-    events and relations; each leaves a final "deleted" row in its own
-    history table. Reverting the proposal in the admin re-inserts only its
-    own row, so this re-creates those parts as they were when they were
-    deleted with it (same ids, so their history continues), then re-derives
-    the status. Returns how many of each kind came back.
-    """
-    deleted_at = (
-        Proposal.history.filter(id=proposal.pk, history_type="-")
-        .order_by("-history_date")
-        .values_list("history_date", flat=True)
-        .first()
-    )
-    restored = {}
-    if deleted_at is None:
-        return restored
-    # Quotes first: proponent links and events point at them. A part deleted
-    # on its own earlier stays deleted: only the cascade's rows come back.
-    window = deleted_at - dt.timedelta(seconds=5)
-    kinds = [
-        (Evidence, {"proposal_id": proposal.pk}),
-        (Proponent, {"proposal_id": proposal.pk}),
-        (StatusEvent, {"proposal_id": proposal.pk}),
-        (ProposalRelation, {"from_proposal_id": proposal.pk}),
-        (ProposalRelation, {"to_proposal_id": proposal.pk}),
-    ]
-    for model, lookup in kinds:
-        count = 0
-        gone = model.history.filter(history_type="-", history_date__gte=window, **lookup).order_by("history_date")
-        for row in gone:
-            if model.objects.filter(pk=row.id).exists():
-                continue
-            instance = row.instance
-            if isinstance(instance, ProposalRelation):
-                other = instance.to_proposal_id if lookup.get("from_proposal_id") else instance.from_proposal_id
-                if not Proposal.objects.filter(pk=other).exists():
-                    continue
-            if getattr(instance, "evidence_id", None) and not Evidence.objects.filter(pk=instance.evidence_id).exists():
-                instance.evidence_id = None
-            if user is not None and getattr(user, "is_authenticated", False):
-                instance._history_user = user
-            instance.save(force_insert=True)
-            count += 1
-        restored[model._meta.verbose_name_plural] = restored.get(model._meta.verbose_name_plural, 0) + count
-    proposal_sync_status(proposal=proposal, user=user, reason="restored with its parts")
-    return restored
+__all__ = [
+    "EDITABLE_FIELDS",
+    "deleted_records",
+    "evidence_attach",
+    "history_entries",
+    "proposal_create",
+    "proposal_delete",
+    "proposal_restore",
+    "proposal_sync_status",
+    "proposal_update",
+    "record_delete",
+    "record_restore",
+    "record_save",
+    "status_event_delete",
+    "status_event_record",
+    "user_role",
+    "write_batch",
+]
