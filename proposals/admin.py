@@ -8,9 +8,11 @@ no list does a query per row.
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
@@ -27,6 +29,7 @@ from .models import (
     StatusEvent,
     Topic,
     Venue,
+    check_one_primary,
 )
 
 # --------------------------------------------------------------------------
@@ -66,19 +69,128 @@ class VersionCheckedForm(forms.ModelForm):
         return cleaned
 
 
+def _adopt(target, saved) -> None:
+    """Make the admin's own object (``target``) the one a service saved, so
+    the admin's log entry, message and redirect name the saved record."""
+    state = target._state
+    target.__dict__.update({k: v for k, v in saved.__dict__.items() if k != "_state"})
+    state.adding, state.db = False, saved._state.db
+
+
+def _form_data(form, model) -> dict:
+    """The cleaned values of a form's fields that the services let it set."""
+    editable = services.EDITABLE_FIELDS[model]
+    return {name: value for name, value in form.cleaned_data.items() if name in editable}
+
+
 class HistoryAdmin(SimpleHistoryAdmin):
     """Every model keeps its history; staff see it from each change page,
-    and can revert to (or restore a deleted record from) any version."""
+    revert to any version, and find deleted records under "Deleted records"
+    to restore them.
+
+    Every write goes through ``proposals.services`` (saves, deletes, the
+    "delete selected" action, reverts and restores), so the admin obeys the
+    same rules and has the same effects (versions, ETags, history) as the
+    API and the loader. Each request is one write batch: its effects are
+    applied once, in its transaction.
+    """
+
+    change_list_template = "admin/proposals/change_list_with_deleted.html"
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         # The version check locks the row; the lock must last until the save.
-        with transaction.atomic():
+        with services.write_batch(request.user):
             return super().changeform_view(request, object_id, form_url, extra_context)
 
+    def delete_view(self, request, object_id, extra_context=None):
+        with services.write_batch(request.user):
+            return super().delete_view(request, object_id, extra_context)
+
+    def changelist_view(self, request, extra_context=None):
+        # Actions ("delete selected") write from here.
+        if request.method == "POST":
+            with services.write_batch(request.user):
+                return super().changelist_view(request, extra_context)
+        return super().changelist_view(request, extra_context)
+
     def history_form_view(self, request, object_id, version_id, extra_context=None):
-        # The revert form runs the same version check (a row lock) as the change form.
-        with transaction.atomic():
+        """Revert a live record to a version (the form is saved through
+        ``save_model``), or restore a deleted one exactly as it was when it
+        was deleted (``services.record_restore``)."""
+        with services.write_batch(request.user):
+            deleted = not (str(object_id).isdigit() and self.model._base_manager.filter(pk=object_id).exists())
+            if deleted and request.method == "POST":
+                return self._restore(request, object_id)
             return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def _restore(self, request, object_id):
+        opts = self.model._meta
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        try:
+            restored = services.record_restore(model=self.model, pk=int(object_id), user=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect(f"admin:{opts.app_label}_{opts.model_name}_deleted")
+        parts = getattr(restored, "_restored_parts", None)
+        detail = ""
+        if parts:
+            detail = " with " + ", ".join(f"{n} {kind}" for kind, n in parts.items())
+        messages.success(request, f"Restored {opts.verbose_name} “{restored}”{detail}, as it was when deleted.")
+        return redirect(f"admin:{opts.app_label}_{opts.model_name}_change", restored.pk)
+
+    def get_urls(self):
+        opts = self.model._meta
+        extra = [
+            path(
+                "deleted/",
+                self.admin_site.admin_view(self.deleted_view),
+                name=f"{opts.app_label}_{opts.model_name}_deleted",
+            )
+        ]
+        return extra + super().get_urls()
+
+    def deleted_view(self, request):
+        """Records of this kind that were deleted and can be restored,
+        newest deletion first, each linked to its restore page."""
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        opts = self.model._meta
+        rows = list(services.deleted_records(self.model)[:500])
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Deleted {opts.verbose_name_plural}",
+            "opts": opts,
+            "rows": [
+                {
+                    "label": str(row.instance),
+                    "id": row.id,
+                    "date": row.history_date,
+                    "user": row.history_user,
+                    "restore_url": reverse(
+                        f"admin:{opts.app_label}_{opts.model_name}_simple_history", args=(row.id, row.history_id)
+                    ),
+                }
+                for row in rows
+            ],
+        }
+        return TemplateResponse(request, "admin/proposals/deleted_records.html", context)
+
+    def save_model(self, request, obj, form, change):
+        model = type(obj)
+        data = _form_data(form, model)
+        if change:
+            saved = services.record_save(instance=model._base_manager.get(pk=obj.pk), user=request.user, **data)
+        else:
+            saved = services.record_save(instance=model(), user=request.user, **data)
+        _adopt(obj, saved)
+
+    def delete_model(self, request, obj):
+        services.record_delete(instance=obj, user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            services.record_delete(instance=obj, user=request.user)
 
     def get_deleted_objects(self, objs, request):
         # Many-to-many links the model protects (``delete_blockers``) are
@@ -136,16 +248,22 @@ class EvidenceInline(admin.StackedInline):
 
 
 class ProponentFormSet(forms.BaseInlineFormSet):
+    """Checks the primary-proponent rule over all rows at once
+    (``check_one_primary``): a row-by-row check against the database would
+    refuse moving the primary mark from one row to another in one save."""
+
+    def _construct_form(self, i, **kwargs):
+        form = super()._construct_form(i, **kwargs)
+        form.instance.primary_checked_by_caller = True
+        return form
+
     def clean(self):
         super().clean()
-        primaries = 0
-        for form in self.forms:
-            if not getattr(form, "cleaned_data", None) or form.cleaned_data.get("DELETE"):
-                continue
-            if form.cleaned_data.get("is_primary"):
-                primaries += 1
-        if primaries > 1:
-            raise ValidationError("Only one proponent can be primary.")
+        check_one_primary(
+            form.cleaned_data.get("is_primary")
+            for form in self.forms
+            if getattr(form, "cleaned_data", None) and not form.cleaned_data.get("DELETE")
+        )
 
 
 class ProponentInline(admin.TabularInline):
@@ -259,45 +377,27 @@ class ProposalAdmin(HistoryAdmin):
     def status_explained(self, obj):
         return STATUS_EXPLANATIONS.get(obj.status, "")
 
-    def history_form_view(self, request, object_id, version_id, extra_context=None):
-        # Restoring a deleted proposal: simple-history re-inserts its row;
-        # its quotes, proponents, timeline and relations come back here.
-        with transaction.atomic():
-            existed = Proposal.objects.filter(pk=object_id).exists() if str(object_id).isdigit() else True
-            response = super().history_form_view(request, object_id, version_id, extra_context)
-            if not existed and request.method == "POST" and response.status_code == 302:
-                proposal = Proposal.objects.filter(pk=object_id).first()
-                if proposal is not None:
-                    parts = services.proposal_restore_parts(proposal=proposal, user=request.user)
-                    summary = ", ".join(f"{n} {kind}" for kind, n in parts.items() if n) or "no parts"
-                    messages.info(request, f"Restored with {summary}.")
-            return response
+    def save_model(self, request, obj, form, change):
+        data = _form_data(form, Proposal)
+        links = {"topics": form.cleaned_data.get("topics"), "parties": form.cleaned_data.get("parties")}
+        if change:
+            saved = services.proposal_update(
+                proposal=Proposal.objects.defer("search_vector").get(pk=obj.pk), user=request.user, **links, **data
+            )
+        else:
+            # The timeline is opened in save_related, after the inline events.
+            saved = services.proposal_create(user=request.user, initial_status=None, **links, **data)
+        _adopt(obj, saved)
+        # The links were written by the service; the admin (and
+        # simple-history's revert view) would write them again directly.
+        form.save_m2m = lambda: None
 
-    def save_formset(self, request, form, formset, change):
-        if formset.model is not StatusEvent:
-            return super().save_formset(request, form, formset, change)
-        proposal = form.instance
-        instances = formset.save(commit=False)
-        for event in formset.deleted_objects:
-            services.status_event_delete(event=event, user=request.user)
-        for event in instances:
-            if event.pk is None:
-                services.status_event_record(
-                    proposal=proposal,
-                    status=event.status,
-                    occurred_on=event.occurred_on,
-                    precision=event.precision,
-                    note=event.note,
-                    evidence=event.evidence,
-                    user=request.user,
-                )
-            else:
-                event._history_user = request.user
-                event.save()
-        services.proposal_sync_status(proposal=proposal, user=request.user, reason="changed in the admin")
+    def delete_model(self, request, obj):
+        services.proposal_delete(proposal=obj, user=request.user)
 
     def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
         proposal = form.instance
         if not change and not proposal.events.exists():
             # Every proposal has a timeline from its first save.
@@ -310,6 +410,29 @@ class ProposalAdmin(HistoryAdmin):
                 user=request.user,
             )
             messages.info(request, "No status event was given, so the proposal starts as “Proposed”.")
+
+    def save_formset(self, request, form, formset, change):
+        """Each inline row is written through the services, like the API's."""
+        proposal = form.instance
+        model = formset.model
+        editable = services.EDITABLE_FIELDS[model]
+        formset.save(commit=False)
+        for obj in formset.deleted_objects:
+            services.record_delete(instance=obj, user=request.user)
+        # Unmarking a primary proponent comes before marking another.
+        writes = [(obj, None) for obj in formset.new_objects] + list(formset.changed_objects)
+        writes.sort(key=lambda item: bool(getattr(item[0], "is_primary", False)))
+        for obj, changed in writes:
+            if changed is None:
+                data = {name: getattr(obj, name) for name in editable if name in formset.form.base_fields}
+                data[formset.fk.name] = proposal
+                if model is StatusEvent:
+                    services.status_event_record(user=request.user, **data)
+                else:
+                    services.record_save(instance=model(), user=request.user, **data)
+            else:
+                data = {name: getattr(obj, name) for name in changed if name in editable}
+                services.record_save(instance=model._base_manager.get(pk=obj.pk), user=request.user, **data)
 
 
 # --------------------------------------------------------------------------
@@ -352,12 +475,9 @@ class SourceAdmin(HistoryAdmin):
         # The list never needs the (large) text column.
         return super().get_queryset(request).annotate(evidence_total=Count("evidence"))
 
-    def get_readonly_fields(self, request, obj=None):
-        readonly = ["sha256", "created_at", "updated_at", "version"]
-        if obj is not None and obj.evidence.exists():
-            # Quotes point into this text by offset; it is frozen while they do.
-            readonly.append("text")
-        return readonly
+    # The text stays editable: ``Source.clean`` refuses an edit that moves
+    # any quote off its offsets, as it does for the API and the loader.
+    readonly_fields = ["sha256", "created_at", "updated_at", "version"]
 
     def get_fields(self, request, obj=None):
         fields = list(super().get_fields(request, obj))
@@ -477,27 +597,9 @@ class StatusEventAdmin(HistoryAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            obj._history_user = request.user
-            obj.save()
-            services.proposal_sync_status(proposal=obj.proposal, user=request.user, reason="status event edited")
+            super().save_model(request, obj, form, change)
         else:
-            saved = services.status_event_record(
-                proposal=obj.proposal,
-                status=obj.status,
-                occurred_on=obj.occurred_on,
-                precision=obj.precision,
-                note=obj.note,
-                evidence=obj.evidence,
-                user=request.user,
-            )
-            obj.pk = saved.pk
-
-    def delete_model(self, request, obj):
-        services.status_event_delete(event=obj, user=request.user)
-
-    def delete_queryset(self, request, queryset):
-        for event in queryset.select_related("proposal"):
-            services.status_event_delete(event=event, user=request.user)
+            _adopt(obj, services.status_event_record(user=request.user, **_form_data(form, StatusEvent)))
 
 
 @admin.register(Proponent)

@@ -164,3 +164,34 @@ def _is_database_unavailable(exc) -> bool:
         seen.add(id(exc))
         exc = exc.__cause__ or exc.__context__
     return False
+
+
+# --------------------------------------------------------------------------
+# The API's own exceptions (rendered by the handler above)
+# --------------------------------------------------------------------------
+
+
+class Conflict(exceptions.APIException):
+    """409: the record is still referenced (a protected delete)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The record is still referenced by other records."
+    default_code = "conflict"
+
+
+class PreconditionRequired(exceptions.APIException):
+    """428 (RFC 6585 §3): a replacing write came without ``If-Match``."""
+
+    status_code = 428
+    default_detail = (
+        "This write needs an If-Match header with the ETag you last read, so it cannot overwrite a change blindly."
+    )
+    default_code = "precondition_required"
+
+
+class PreconditionFailed(exceptions.APIException):
+    """412 (RFC 9110 §13.1.1): ``If-Match`` names no current tag."""
+
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = "The record changed since you read it (If-Match does not match its ETag). Read it again."
+    default_code = "precondition_failed"

@@ -52,12 +52,27 @@ IF_MATCH = OpenApiParameter(
     description="The `ETag` from your last read of this record. Required: without it the write is refused with 428; "
     "with a stale one, 412.",
 )
+IF_MATCH_PART = OpenApiParameter(
+    "If-Match",
+    location=OpenApiParameter.HEADER,
+    required=False,
+    type=str,
+    description="Optional: the proposal's `ETag` from your last read. When sent and stale, the write is refused "
+    "with 412 and nothing changes (strong comparison, RFC 9110 §13.1.1).",
+)
+PROPOSAL_ETAG_HEADER = {
+    "X-Proposal-ETag": {
+        "schema": {"type": "string"},
+        "description": "The proposal's new `ETag`, since adding this part changed its representation.",
+    }
+}
 IF_NONE_MATCH = OpenApiParameter(
     "If-None-Match",
     location=OpenApiParameter.HEADER,
     required=False,
     type=str,
-    description="An `ETag` you hold; if it is still current the answer is 304 with no body.",
+    description="One or more `ETag`s you hold (or `*`); if one is current the answer is 304 with no body. "
+    'Compared weakly (RFC 9110 §13.1.2), so `W/"1-2"` matches `"1-2"`.',
 )
 ETAG_HEADER = {
     "ETag": {
@@ -74,12 +89,18 @@ class ProblemAutoSchema(AutoSchema):
     def _is_detail(self) -> bool:
         return "{" in self.path
 
+    def _proposal_part_write(self) -> bool:
+        """POST to a proposal's events or evidence: honours If-Match."""
+        return self.method == "POST" and "{proposal_slug}" in self.path
+
     def get_override_parameters(self):
         params = list(super().get_override_parameters())
         if self._versioned() and self.method in ("PUT", "PATCH", "DELETE"):
             params.append(IF_MATCH)
         if self._versioned() and self.method == "GET" and self._is_detail() and not self.path.endswith("history/"):
             params.append(IF_NONE_MATCH)
+        if self._proposal_part_write():
+            params.append(IF_MATCH_PART)
         return params
 
     def _insert_field_validators(self, field, schema):
@@ -109,6 +130,8 @@ class ProblemAutoSchema(AutoSchema):
             codes += ["412", "428"]
         if self.method == "DELETE":
             codes.append("409")
+        if self._proposal_part_write():
+            codes.append("412")
         return sorted(set(codes))
 
     def _get_response_bodies(self, direction="response"):
@@ -125,4 +148,6 @@ class ProblemAutoSchema(AutoSchema):
                     responses[code].setdefault("headers", {}).update(ETAG_HEADER)
             if self.method == "GET" and self._is_detail():
                 responses["304"] = {"description": "Not modified: your `If-None-Match` ETag is current."}
+        if self._proposal_part_write() and "201" in responses:
+            responses["201"].setdefault("headers", {}).update(PROPOSAL_ETAG_HEADER)
         return responses

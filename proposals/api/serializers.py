@@ -33,6 +33,7 @@ from ..models import (
     StatusEvent,
     Topic,
     Venue,
+    check_one_primary,
 )
 
 
@@ -179,7 +180,11 @@ class StatusEventSerializer(LosslessModelSerializer):
         min_value=1,
         help_text="Id of one of this proposal's evidence quotes backing the event.",
     )
-    recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    recorded_by_role = serializers.CharField(
+        read_only=True,
+        help_text="Who recorded it, as far as the public may know: `staff`, `editor` or `system` (the seed "
+        "loader). Usernames are shown to editors only, in the history.",
+    )
 
     class Meta:
         model = StatusEvent
@@ -191,7 +196,7 @@ class StatusEventSerializer(LosslessModelSerializer):
             "precision",
             "note",
             "evidence",
-            "recorded_by",
+            "recorded_by_role",
             "recorded_at",
         ]
         read_only_fields = ["id", "recorded_at"]
@@ -210,7 +215,11 @@ class HistoryEntrySerializer(serializers.Serializer):
     history_id = serializers.IntegerField()
     date = serializers.DateTimeField()
     type = serializers.ChoiceField(choices=[("created", "created"), ("changed", "changed"), ("deleted", "deleted")])
-    user = serializers.CharField(allow_null=True)
+    user = serializers.CharField(allow_null=True, help_text="The author's username; shown to editors only.")
+    role = serializers.ChoiceField(
+        choices=[("staff", "staff"), ("editor", "editor"), ("system", "system")],
+        help_text="The author's role: `staff`, `editor`, or `system` for the seed loader and unattributed changes.",
+    )
     reason = serializers.CharField(allow_null=True)
     changes = HistoryChangeSerializer(many=True)
 
@@ -352,8 +361,7 @@ class ProposalSerializer(LosslessModelSerializer):
         read_only_fields = ["id", "created_at", "updated_at", "version"]
 
     def validate_proponents(self, value):
-        if sum(1 for link in value if link["is_primary"]) > 1:
-            raise serializers.ValidationError("Only one proponent can be primary.")
+        check_one_primary(link["is_primary"] for link in value)
         keys = [(link["actor"].pk, link["role"]) for link in value]
         if len(keys) != len(set(keys)):
             raise serializers.ValidationError("The same actor is listed twice with the same role.")

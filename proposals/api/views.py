@@ -1,30 +1,25 @@
 """API v1 viewsets. Thin: each declares its queryset, serializer, filters
 and lookup; writes go through ``proposals.services``."""
 
-from django.contrib.auth import get_permission_codename
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.db.models import ProtectedError, RestrictedError
-from django.http import Http404, StreamingHttpResponse
+from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import generics, mixins, status, viewsets
-from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework import mixins, viewsets
+from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
-from rest_framework.response import Response
 
 from .. import services
 from ..models import Actor, Evidence, Proposal, Source, StatusEvent, Topic, Venue
 from .filters import ActorFilterSet, ProposalFilterSet, SourceFilterSet, VenueFilterSet
+from .mixins import ConditionalWriteMixin, HistoryMixin, ProtectedDeleteMixin, check_if_match, etag_for
 from .pagination import ProposalPagination
 from .renderers import CSVRenderer, proposal_csv_rows
 from .serializers import (
     ActorSerializer,
     EvidenceSerializer,
-    HistoryEntrySerializer,
     ProposalListSerializer,
     ProposalSerializer,
     SourceListSerializer,
@@ -33,184 +28,6 @@ from .serializers import (
     TopicSerializer,
     VenueSerializer,
 )
-
-
-class Conflict(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "The record is still referenced by other records."
-    default_code = "conflict"
-
-
-class ProtectedDeleteMixin:
-    """A delete refused by ``on_delete=PROTECT`` is a 409 that says why."""
-
-    def perform_destroy(self, instance):
-        try:
-            services.record_delete(instance=instance, user=self.request.user)
-        except (ProtectedError, RestrictedError) as exc:
-            # str(): a model without an explicit verbose_name_plural has a lazy
-            # translation proxy there, which ", ".join() refuses (TypeError, a 500).
-            blockers = (
-                {str(obj._meta.verbose_name_plural) for obj in exc.protected_objects}
-                if hasattr(exc, "protected_objects")
-                else set()
-            )
-            raise Conflict(
-                f"This {instance._meta.verbose_name} is still referenced by "
-                f"{', '.join(sorted(blockers)) or 'other records'}; remove those references first."
-            ) from exc
-
-
-class PreconditionRequired(APIException):
-    status_code = 428
-    default_detail = (
-        "This write needs an If-Match header with the ETag you last read, so it cannot overwrite a change blindly."
-    )
-    default_code = "precondition_required"
-
-
-class PreconditionFailed(APIException):
-    status_code = status.HTTP_412_PRECONDITION_FAILED
-    default_detail = "The record changed since you read it (If-Match does not match its ETag). Read it again."
-    default_code = "precondition_failed"
-
-
-def etag_for(instance) -> str:
-    """A strong ETag: the record's id and version, which every save bumps."""
-    return f'"{instance.pk}-{instance.version}"'
-
-
-def _etag_matches(header: str, current: str) -> bool:
-    tags = [tag.strip() for tag in header.split(",")]
-    # Weak tags never match in If-Match (RFC 9110 strong comparison).
-    return "*" in tags or current in tags
-
-
-class ConditionalWriteMixin:
-    """Optimistic concurrency for a versioned resource.
-
-    Reads and writes return a strong ``ETag``; ``If-None-Match`` with the
-    current tag gets 304. ``PUT``, ``PATCH`` and ``DELETE`` must send
-    ``If-Match``: without it 428, with a stale tag 412 and nothing changes.
-    The check runs on the row locked with ``SELECT … FOR UPDATE`` inside the
-    write's transaction, so of two racing writers holding the same tag
-    exactly one wins.
-    """
-
-    conditional_writes = True
-
-    def get_object(self):
-        if self.request.method not in ("PUT", "PATCH", "DELETE"):
-            return super().get_object()
-        if_match = self.request.headers.get("If-Match")
-        if not if_match:
-            # Still 404 first for a record that does not exist.
-            super().get_object()
-            raise PreconditionRequired()
-        lookup = {self.lookup_field: self.kwargs[self.lookup_url_kwarg or self.lookup_field]}
-        queryset = self.filter_queryset(self.get_queryset())
-        # Lock the row with a plain query on its own table, then read it
-        # through the view's queryset. Locking the view's queryset itself
-        # fails on PostgreSQL when it aggregates ("FOR UPDATE is not allowed
-        # with GROUP BY clause": Source annotates its evidence count), and
-        # the related rows are read, not written, so they need no lock.
-        # DRF's get_object_or_404: a malformed id ("abc") is a 404, not a 500.
-        locked = queryset.model._base_manager.select_for_update().values_list("pk", flat=True)
-        generics.get_object_or_404(locked, **lookup)
-        obj = generics.get_object_or_404(queryset, **lookup)
-        self.check_object_permissions(self.request, obj)
-        if not _etag_matches(if_match, etag_for(obj)):
-            raise PreconditionFailed()
-        return obj
-
-    def retrieve(self, request, *args, **kwargs):
-        instance = self.get_object()
-        tag = etag_for(instance)
-        if _etag_matches(request.headers.get("If-None-Match", ""), tag):
-            return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": tag})
-        return Response(self.get_serializer(instance).data, headers={"ETag": tag})
-
-    def perform_create(self, serializer):
-        super().perform_create(serializer)
-        self._etag = etag_for(serializer.instance)
-
-    def perform_update(self, serializer):
-        super().perform_update(serializer)
-        instance = serializer.instance
-        instance.version = type(instance).objects.filter(pk=instance.pk).values_list("version", flat=True).get()
-        self._etag = etag_for(instance)
-
-    def create(self, request, *args, **kwargs):
-        with transaction.atomic():
-            response = super().create(request, *args, **kwargs)
-        response["ETag"] = self._etag
-        return response
-
-    def update(self, request, *args, **kwargs):
-        with transaction.atomic():
-            response = super().update(request, *args, **kwargs)
-        response["ETag"] = self._etag
-        return response
-
-    def destroy(self, request, *args, **kwargs):
-        with transaction.atomic():
-            return super().destroy(request, *args, **kwargs)
-
-
-class HistoryMixin:
-    """``GET …/{id}/history/``: who changed the record, when, and how.
-
-    The history outlives the record: once it is deleted, users who may
-    change records of its kind (editors) still read its history at the same
-    URL, ending with the deletion. Everyone else gets the 404 a record that
-    never existed gets, so deletions are not disclosed.
-    """
-
-    @extend_schema(
-        summary="Change history",
-        description=(
-            "Every saved version, newest first, with the user, the kind of change and field-level differences. "
-            "For a deleted record, users who may change such records (editors) still get its history, the "
-            "deletion first; others get 404."
-        ),
-        responses={200: HistoryEntrySerializer(many=True)},
-        filters=False,
-    )
-    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
-    def history(self, request, *args, **kwargs):
-        try:
-            records = self.get_object().history.all()
-        except Http404:
-            records = self._deleted_record_history()
-            if records is None:
-                raise
-        entries = services.history_entries(records)
-        return Response(HistoryEntrySerializer(entries, many=True).data)
-
-    def _deleted_record_history(self):
-        """The history rows of the deleted record the URL names, for users
-        with the model's change permission; ``None`` when there is none or
-        the user may not see it. A slug reused since the deletion names the
-        live record (served above), not this one."""
-        model = self.get_queryset().model
-        opts = model._meta
-        if not self.request.user.has_perm(f"{opts.app_label}.{get_permission_codename('change', opts)}"):
-            return None
-        field = opts.pk.attname if self.lookup_field == "pk" else self.lookup_field
-        value = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
-        try:
-            deletion = (
-                model.history.filter(**{field: value}, history_type="-")
-                .order_by("-history_date", "-history_id")
-                .values_list(opts.pk.attname, flat=True)
-                .first()
-            )
-        except (TypeError, ValueError, DjangoValidationError):
-            return None  # e.g. a non-numeric id
-        if deletion is None or model._base_manager.filter(pk=deletion).exists():
-            return None
-        return model.history.filter(**{opts.pk.attname: deletion})
-
 
 PROPOSAL_EXAMPLE = {
     "slug": "sco-anti-extremism-treaty",
@@ -316,14 +133,32 @@ class ProposalViewSet(ConditionalWriteMixin, HistoryMixin, viewsets.ModelViewSet
         return super().list(request, *args, **kwargs)
 
     def perform_destroy(self, instance):
-        instance._history_user = self.request.user
-        instance.delete()
+        services.proposal_delete(proposal=instance, user=self.request.user)
 
 
 def _proposal_for(view) -> Proposal:
     return get_object_or_404(
         Proposal.objects.only("id", "slug", "status", "version"), slug=view.kwargs["proposal_slug"]
     )
+
+
+class ProposalPartWriteMixin:
+    """Writes to a proposal's parts change the proposal's representation, so
+    they honour ``If-Match`` with the proposal's ETag when the client sends
+    it (412 when stale; RFC 9110 §13.1.1), checked on the proposal's row
+    locked for the write's transaction. The 201's body is the new part, so
+    the proposal's new tag comes in the ``X-Proposal-ETag`` header."""
+
+    def create(self, request, *args, **kwargs):
+        with transaction.atomic():
+            self.proposal = get_object_or_404(
+                Proposal.objects.select_for_update().only("id", "slug", "status", "version"),
+                slug=self.kwargs["proposal_slug"],
+            )
+            check_if_match(request, self.proposal)
+            response = super().create(request, *args, **kwargs)
+        response["X-Proposal-ETag"] = etag_for(self.proposal)
+        return response
 
 
 @extend_schema_view(
@@ -349,7 +184,9 @@ def _proposal_for(view) -> Proposal:
         ],
     ),
 )
-class ProposalEventViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+class ProposalEventViewSet(
+    ProposalPartWriteMixin, mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
     """The dated status timeline of one proposal."""
 
     serializer_class = StatusEventSerializer
@@ -360,7 +197,7 @@ class ProposalEventViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, views
         return StatusEvent.objects.filter(proposal=_proposal_for(self)).select_related("recorded_by")
 
     def perform_create(self, serializer):
-        proposal = _proposal_for(self)
+        proposal = self.proposal
         data = serializer.validated_data
         evidence = None
         if data.get("evidence_id"):
@@ -400,7 +237,9 @@ class ProposalEventViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, views
         ],
     ),
 )
-class ProposalEvidenceViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+class ProposalEvidenceViewSet(
+    ProposalPartWriteMixin, mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
     """The verbatim quotes backing one proposal, with their offsets."""
 
     serializer_class = EvidenceSerializer
@@ -413,7 +252,7 @@ class ProposalEvidenceViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, vi
     def perform_create(self, serializer):
         data = serializer.validated_data
         serializer.instance = services.evidence_attach(
-            proposal=_proposal_for(self),
+            proposal=self.proposal,
             source=data["source"],
             quote=data["quote"],
             start=data.get("start"),
