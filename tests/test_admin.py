@@ -222,7 +222,41 @@ def test_adding_a_proposal_in_the_admin_opens_its_timeline(staff_client, venue):
     assert created.events.get().occurred_on == dt.date(2015, 12, 15)
 
 
-def test_source_text_is_read_only_once_evidence_points_into_it(staff_client, proposal, source):
+def _source_form_data(source, **extra):
+    source.refresh_from_db()  # attaching quotes moved its version (its evidence_count)
+    data = {
+        "slug": source.slug,
+        "title": source.title,
+        "authors": source.authors,
+        "outlet": source.outlet,
+        "published_on": source.published_on.isoformat() if source.published_on else "",
+        "published_precision": source.published_precision,
+        "published_note": source.published_note,
+        "url": source.url,
+        "language": source.language,
+        "text": source.text,
+        "seen_version": str(source.version),
+    }
+    data.update(extra)
+    return data
+
+
+def test_source_text_edit_that_keeps_every_quote_is_saved_as_in_the_api(staff_client, proposal, source):
+    """Issue #10.7: one rule on every surface (``Source.clean``): the admin
+    used to freeze the text once any quote pointed into it."""
     url = reverse("admin:proposals_source_change", args=[source.pk])
-    html = staff_client.get(url).content.decode()
-    assert 'name="text"' not in html
+    assert 'name="text"' in staff_client.get(url).content.decode()
+    longer = source.text + " A sentence added at the end."
+    response = staff_client.post(url, _source_form_data(source, text=longer))
+    assert response.status_code == 302
+    source.refresh_from_db()
+    assert source.text == longer
+
+
+def test_source_text_edit_that_moves_a_quote_is_a_form_error(staff_client, proposal, source):
+    url = reverse("admin:proposals_source_change", args=[source.pk])
+    response = staff_client.post(url, _source_form_data(source, text="Prefix. " + source.text))
+    assert response.status_code == 200
+    assert "would break 1 evidence quote" in response.content.decode()
+    source.refresh_from_db()
+    assert not source.text.startswith("Prefix.")

@@ -33,8 +33,39 @@ def test_deleting_the_latest_event_restores_the_previous_status(proposal, editor
 
 
 def test_proposal_update_refuses_to_set_status(proposal):
-    with pytest.raises(ValueError, match="status_event_record"):
+    with pytest.raises(TypeError, match="status"):
         services.proposal_update(proposal=proposal, status=Status.IN_FORCE)
+
+
+@pytest.mark.parametrize("service", ["record_save", "proposal_update"])
+def test_generic_saves_refuse_the_status_whatever_the_entry_point(proposal, service):
+    """Issue #10.3: the generic save used to write ``status=`` while the
+    latest event said otherwise; now only whitelisted fields are set."""
+    call = {
+        "record_save": lambda: services.record_save(instance=proposal, status=Status.IN_FORCE),
+        "proposal_update": lambda: services.proposal_update(proposal=proposal, status=Status.IN_FORCE),
+    }[service]
+    with pytest.raises(TypeError, match="status"):
+        call()
+    proposal.refresh_from_db()
+    assert proposal.status == Status.PROPOSED
+
+
+def test_a_status_set_on_the_instance_is_not_saved_by_a_field_update(proposal):
+    """Even an attribute set by hand is not written: updates save only the
+    fields they changed (``update_fields``)."""
+    proposal.status = Status.IN_FORCE
+    services.record_save(instance=proposal, title="Renamed")
+    assert Proposal.objects.get(pk=proposal.pk).status == Status.PROPOSED
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("version", 99), ("updated_at", None), ("sha256", "0" * 64), ("created_at", None), ("id", 5)],
+)
+def test_generic_saves_refuse_server_owned_fields(source, field, value):
+    with pytest.raises(TypeError, match=field):
+        services.record_save(instance=source, **{field: value})
 
 
 def test_history_rows_carry_the_user(proposal, editor):
@@ -81,4 +112,4 @@ def test_history_entries_show_field_changes(proposal, editor):
 def test_history_says_why_when_only_a_part_changed(proposal, source, editor):
     services.evidence_attach(proposal=proposal, source=source, quote="A researcher said", user=editor)
     latest = services.history_entries(proposal.history.all())[0]
-    assert (latest["user"], latest["reason"], latest["changes"]) == ("editor", "evidence attached", [])
+    assert (latest["user"], latest["reason"], latest["changes"]) == ("editor", "evidence added", [])

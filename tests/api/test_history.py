@@ -10,6 +10,7 @@ from django.test import Client
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
+from proposals import services
 from proposals.models import Actor, Proposal, Source, Topic, Venue
 from tests.factories import ProposalFactory, StatusEventFactory
 
@@ -48,9 +49,11 @@ def test_proposal_history_lists_who_changed_what_and_when(editor_api, api, edito
     assert response["Content-Type"] == "application/json"
     entries = response.json()
     for entry in entries:
-        assert set(entry) == {"history_id", "date", "type", "user", "reason", "changes"}
-        assert entry["user"] == "editor"
+        assert set(entry) == {"history_id", "date", "type", "user", "role", "reason", "changes"}
+        # Usernames are for editors; the public sees the author's role.
+        assert (entry["user"], entry["role"]) == (None, "editor")
         dt.datetime.fromisoformat(entry["date"])
+    assert {e["user"] for e in editor_api.get(f"{url}history/").json()} == {"editor"}
     dates = [entry["date"] for entry in entries]
     assert dates == sorted(dates, reverse=True), "newest first"
     assert entries[-1]["type"] == "created"
@@ -93,7 +96,11 @@ def test_each_resource_has_the_same_history_endpoint(editor_api, api, kind, mode
 
     entries = api.get(f"{url}history/").json()
 
-    assert [(e["type"], e["user"]) for e in entries] == [("changed", "editor"), ("created", "editor")]
+    assert [(e["type"], e["user"], e["role"]) for e in entries] == [
+        ("changed", None, "editor"),
+        ("created", None, "editor"),
+    ]
+    assert [e["user"] for e in editor_api.get(f"{url}history/").json()] == ["editor", "editor"]
     [(field, new)] = change.items()
     old = _changes(entries[1]).get(field, (None, ""))[1]
     assert _changes(entries[0]) == {field: (old, new)}
@@ -222,9 +229,8 @@ def gone(proposal, editor):
     """The sample proposal, moved on once and then deleted by an editor."""
     StatusEventFactory(proposal=proposal, status="adopted", occurred_on=dt.date(2017, 6, 9))
     proposal = Proposal.objects.get(pk=proposal.pk)
-    proposal._history_user = editor
     pk = proposal.pk
-    proposal.delete()
+    services.proposal_delete(proposal=proposal, user=editor)
     proposal.pk = pk  # delete() clears it; the admin addresses the record by it
     return proposal
 
@@ -253,9 +259,9 @@ def test_staff_restore_a_deleted_proposal_from_its_history(staff, editor_api, go
     url = f"{API}/proposals/{gone.slug}/"
     assert editor_api.get(url).status_code == 200
     types = [e["type"] for e in editor_api.get(f"{url}history/").json()]
-    # Newest first: the parts coming back re-derive the status ("changed"),
-    # after the revert re-created the row ("created") that had been deleted.
-    assert types[:3] == ["changed", "created", "deleted"]
+    # Newest first: the restore re-created the row ("created") that had
+    # been deleted, with its parts, in one history row.
+    assert types[:2] == ["created", "deleted"]
     assert types[-1] == "created"
     # It is writable again through the API like any other proposal.
     assert write(editor_api, "patch", url, {"title": "Restored and edited"}).status_code == 200

@@ -146,7 +146,7 @@ def test_editor_creates_a_proposal_with_its_links_and_first_status_event(db, edi
     assert [(e["status"], e["occurred_on"], e["precision"]) for e in body["events"]] == [
         ("under_discussion", "2016-03-04", "month")
     ]
-    assert body["events"][0]["recorded_by"] == "editor"
+    assert body["events"][0]["recorded_by_role"] == "editor"
 
     stored = Proposal.objects.get(slug="joint-border-centre")
     assert stored.status == "under_discussion"

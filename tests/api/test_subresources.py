@@ -39,7 +39,7 @@ def test_events_list_the_timeline_oldest_first(api, proposal):
         "precision",
         "note",
         "evidence",
-        "recorded_by",
+        "recorded_by_role",
         "recorded_at",
     }
     assert adopted["status_label"] == "Adopted / signed"
@@ -59,7 +59,7 @@ def test_adding_the_latest_event_moves_the_proposal_status(editor_api, proposal)
     assert body["occurred_on"] == "2017-06-09"
     assert body["precision"] == "day"
     assert body["note"] == "Signed at Astana."
-    assert body["recorded_by"] == "editor"
+    assert body["recorded_by_role"] == "editor"
     stored = Proposal.objects.get(pk=proposal.pk)
     assert stored.status == "adopted"
     assert stored.version == version_before + 1
@@ -273,9 +273,9 @@ def test_history_lists_who_changed_which_fields_newest_first(api, editor_api, db
     assert response.status_code == 200
     entries = response.json()
     newest = entries[0]
-    assert set(newest) == {"history_id", "date", "type", "user", "reason", "changes"}
+    assert set(newest) == {"history_id", "date", "type", "user", "role", "reason", "changes"}
     assert newest["type"] == "changed"
-    assert newest["user"] == "editor"
+    assert (newest["user"], newest["role"]) == (None, "editor")
     assert newest["changes"] == [{"field": "title", "old": "First title", "new": "Second title"}]
     created = entries[-1]
     assert created["type"] == "created"
@@ -286,7 +286,7 @@ def test_history_lists_who_changed_which_fields_newest_first(api, editor_api, db
 
 def test_history_records_the_status_change_from_an_event(api, editor_api, proposal):
     editor_api.post(EVENTS, {"status": "stalled", "occurred_on": "2019-01-01"}, format="json")
-    newest = api.get("/api/v1/proposals/anti-extremism-treaty/history/").json()[0]
+    newest = editor_api.get("/api/v1/proposals/anti-extremism-treaty/history/").json()[0]
     assert newest["user"] == "editor"
     assert newest["changes"] == [{"field": "status", "old": "proposed", "new": "stalled"}]
 
