@@ -11,10 +11,10 @@ import datetime as dt
 
 import pytest
 from django.core.cache import cache
-from django.urls import reverse
 from rest_framework.test import APIClient
 
 from proposals.models import Proponent, ProposalRelation
+from tests.admin_helpers import admin_url, form_data, form_errors, post_admin_change
 from tests.api.helpers import write
 from tests.factories import (
     ActorFactory,
@@ -147,55 +147,8 @@ def assert_representation_moved(url: str, before: dict) -> None:
 # --------------------------------------------------------------------------
 
 
-def admin_url(model: str, page: str, *args) -> str:
-    return reverse(f"admin:proposals_{model}_{page}", args=args)
-
-
-def _value(value):
-    if value is None or value is False:
-        return None
-    if value is True:
-        return "on"
-    if isinstance(value, list | tuple):
-        return [str(item) for item in value]
-    return value.isoformat() if hasattr(value, "isoformat") else str(value)
-
-
-def form_data(response) -> dict:
-    """The data a browser would post back, unchanged, from an admin add or
-    change page: the main form and every inline formset."""
-    data = {}
-
-    def add(form):
-        for name in form.fields:
-            value = _value(form[name].value())
-            if value is not None:
-                data[form.add_prefix(name)] = value
-
-    add(response.context["adminform"].form)
-    for inline in response.context.get("inline_admin_formsets", []):
-        formset = inline.formset
-        add(formset.management_form)
-        for form in formset.forms:
-            add(form)
-    return data
-
-
-def form_errors(response) -> str:
-    if response.context is None or "adminform" not in response.context:
-        return f"{response.status_code}"
-    errors = [response.context["adminform"].form.errors]
-    for inline in response.context.get("inline_admin_formsets", []):
-        errors.append(inline.formset.errors)
-        errors.append(inline.formset.non_form_errors())
-    return repr(errors)
-
-
 def admin_change(client, model: str, pk, **changes):
-    url = admin_url(model, "change", pk)
-    page = client.get(url)
-    assert page.status_code == 200, url
-    response = client.post(url, {**form_data(page), **changes})
+    response = post_admin_change(client, model, pk, **changes)
     assert response.status_code == 302, form_errors(response)
     return response
 
