@@ -1,6 +1,12 @@
 """A representation's ETag changes whenever any byte of it would, whatever
 surface made the change (issue items 1 and 2, and the "Done when" sweep).
 
+* Item 1: ``test_a_change_on_the_admin_page_of_a_proposals_part_moves_the_proposal``
+  (Evidence, Proponent and Proposal-relation admin pages).
+* Item 2 and the rest of the sweep: ``test_every_admin_change_...`` and
+  ``test_every_api_write_...`` (renamed neighbours, related proposals,
+  status events, inlines, affiliations, a source's evidence count).
+
 Every case below reads the representations an operation affects through the
 public API, runs the operation through an admin page or an API write, and
 reads them again: the body changed (so the case is a real change), and so
@@ -234,8 +240,20 @@ def _inline_edit_quote_note(client, w):
     assert response.status_code == 302, form_errors(response)
 
 
-ADMIN_CASES = [
-    # Item 1: the Evidence admin page.
+def _inline_drop_proponent(client, w):
+    url = admin_url("proposal", "change", w["proposal"].pk)
+    data = form_data(client.get(url))
+    forms = range(int(data["proponents-TOTAL_FORMS"]))
+    index = next(i for i in forms if data[f"proponents-{i}-id"] == str(w["endorser_link"].pk))
+    data[f"proponents-{index}-DELETE"] = "on"
+    response = client.post(url, data)
+    assert response.status_code == 302, form_errors(response)
+
+
+# Item 1: the admin pages of a proposal's parts (Evidence, Proponent,
+# Proposal relation), add, change, delete and the changelist's delete action.
+PART_PAGE_CASES = [
+    # The Evidence admin page (the source's evidence_count moves too).
     (
         "evidence-add",
         _watch_proposal_and_source("spare_source"),
@@ -267,7 +285,7 @@ ADMIN_CASES = [
         _watch_proposal_and_source("source"),
         lambda c, w: admin_delete_selected(c, "evidence", w["evidence"].pk),
     ),
-    # Item 1: the Proponent admin page.
+    # The Proponent admin page.
     (
         "proponent-add",
         _watch_proposal,
@@ -298,7 +316,7 @@ ADMIN_CASES = [
         _watch_proposal,
         lambda c, w: admin_delete_selected(c, "proponent", w["endorser_link"].pk),
     ),
-    # Item 1: the Proposal-relation admin page (the FROM proposal shows it).
+    # The Proposal-relation admin page (the FROM proposal shows it).
     (
         "relation-add",
         _watch_proposal,
@@ -328,6 +346,11 @@ ADMIN_CASES = [
         _watch_proposal,
         lambda c, w: admin_delete_selected(c, "proposalrelation", w["relation"].pk),
     ),
+]
+
+# The rest of the admin: status events, the proposal's inlines, and renaming
+# what a proposal, actor or venue embeds (item 2 through the admin).
+ADMIN_CASES = [
     # The Status-event admin page.
     (
         "statusevent-add",
@@ -356,7 +379,8 @@ ADMIN_CASES = [
     # The proposal's own change page, through its inlines.
     ("proposal-inline-quote-note", _watch_proposal, _inline_edit_quote_note),
     ("proposal-inline-relation-added", _watch_proposal, _inline_add_relation),
-    # Item 2 through the admin: renaming what a proposal (or actor, venue) embeds.
+    ("proposal-inline-proponent-dropped", _watch_proposal, _inline_drop_proponent),
+    # Renaming what a proposal (or an actor, a venue) embeds.
     (
         "actor-rename",
         _watch_proposal,
@@ -396,8 +420,9 @@ def _api_post_evidence(api, w):
     return api.post(url, body, format="json")
 
 
+# Item 2 and the sweep: API writes to what a representation embeds.
 API_CASES = [
-    # Item 2: a renamed neighbour.
+    # A renamed neighbour.
     ("venue-name", _watch_proposal, lambda a, w: write(a, "patch", venue_url(w["venue"]), {"name": "Astana summit"})),
     ("actor-name", _watch_proposal, lambda a, w: write(a, "patch", actor_url(w["person"]), {"name": "Premier Li"})),
     (
@@ -444,6 +469,11 @@ def _run_sweep_case(world, watch, operation):
     operation()
     for url in urls:
         assert_representation_moved(url, before[url])
+
+
+@pytest.mark.parametrize(("name", "watch", "operation"), PART_PAGE_CASES, ids=[case[0] for case in PART_PAGE_CASES])
+def test_a_change_on_the_admin_page_of_a_proposals_part_moves_the_proposal(staff_client, world, name, watch, operation):
+    _run_sweep_case(world, watch, lambda: operation(staff_client, world))
 
 
 @pytest.mark.parametrize(("name", "watch", "operation"), ADMIN_CASES, ids=[case[0] for case in ADMIN_CASES])
