@@ -205,7 +205,7 @@ REST_KNOX = {
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
 CORS_URLS_REGEX = r"^/api/.*$"
 # Clients must read ETag to send If-Match, and Retry-After to back off.
-CORS_EXPOSE_HEADERS = ["ETag", "Retry-After", "Location"]
+CORS_EXPOSE_HEADERS = ["ETag", "X-Proposal-ETag", "Retry-After", "Location"]
 CORS_ALLOW_HEADERS = [*default_headers, "if-match", "if-none-match"]
 
 # Login throttling (django-axes): after this many failed sign-ins for a
@@ -231,9 +231,15 @@ SPECTACULAR_SETTINGS = {
         "## Conventions\n\n"
         "* **Access.** Reading is public unless the deployment says otherwise. Writing needs an "
         "editor account: send `Authorization: Token <token>` (issued by staff) or sign in.\n"
-        "* **No lost updates.** Reads return a strong `ETag`. `PUT`, `PATCH` and `DELETE` must send "
-        "it back as `If-Match`: without it the answer is 428, with a stale one 412, and nothing "
-        "changes. `If-None-Match` on a read gets 304 when nothing changed.\n"
+        "* **No lost updates.** Reads return a strong `ETag`, which changes whenever any byte of the "
+        "representation would: also when something it shows changes elsewhere (a renamed venue, actor, "
+        "topic or source, a related proposal's status). `PUT`, `PATCH` and `DELETE` must send it back as "
+        "`If-Match`: without it the answer is 428, with a stale one 412, and nothing changes. Adding a "
+        "status event or a quote honours `If-Match` with the proposal's ETag when sent (412 when stale) "
+        "and returns the proposal's new tag in `X-Proposal-ETag`. `If-None-Match` on a read gets 304 when "
+        "nothing changed (weak comparison, so `W/` tags from compressing proxies match).\n"
+        "* **Who changed what.** Histories show each change, its time, reason and the author's role; "
+        "usernames are shown to editors only.\n"
         "* **Status.** A proposal's `status` is read-only: add a status event "
         "(`POST /api/v1/proposals/{slug}/events/`) to change it.\n"
         "* **Bodies.** JSON only. Unknown fields are refused with a 400 that names them; read-only "
