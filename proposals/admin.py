@@ -83,6 +83,17 @@ def _form_data(form, model) -> dict:
     return {name: value for name, value in form.cleaned_data.items() if name in editable}
 
 
+def _history_label(row) -> str:
+    """A deleted record's name from its history row, without building the
+    instance (a proposal's would load its excluded search vector: a query
+    per row)."""
+    for name in ("title", "name", "quote"):
+        value = getattr(row, name, None)
+        if value:
+            return value if len(value) <= 80 else value[:77] + "..."
+    return str(row.instance)
+
+
 class HistoryAdmin(SimpleHistoryAdmin):
     """Every model keeps its history; staff see it from each change page,
     revert to any version, and find deleted records under "Deleted records"
@@ -163,7 +174,7 @@ class HistoryAdmin(SimpleHistoryAdmin):
             "opts": opts,
             "rows": [
                 {
-                    "label": str(row.instance),
+                    "label": _history_label(row),
                     "id": row.id,
                     "date": row.history_date,
                     "user": row.history_user,

@@ -426,7 +426,7 @@ class ProposalQuerySet(models.QuerySet):
                 Prefetch("topics", queryset=Topic.objects.only("id", "slug", "name")),
                 Prefetch("parties", queryset=Actor.objects.only("id", "slug", "name", "kind")),
                 Prefetch("evidence", queryset=Evidence.objects.select_related("source").defer("source__text")),
-                Prefetch("events", queryset=StatusEvent.objects.select_related("recorded_by")),
+                Prefetch("events", queryset=StatusEvent.objects.all()),
                 Prefetch(
                     "relations_out",
                     queryset=ProposalRelation.objects.select_related("to_proposal").only(

@@ -101,3 +101,10 @@ def editor_api(editor):
     client = APIClient()
     client.force_authenticate(editor)
     return client
+
+
+@pytest.fixture
+def staff_client(client, staff):
+    """The Django test client signed in as a superuser (the admin's staff)."""
+    client.force_login(staff)
+    return client

@@ -77,8 +77,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Records request.user as the author of every history row.
-    "simple_history.middleware.HistoryRequestMiddleware",
+    # No simple_history HistoryRequestMiddleware: proposals.services credits
+    # the author of every history row explicitly (one mechanism).
     # Last, as django-axes requires: turns a locked-out login into a 429.
     "axes.middleware.AxesMiddleware",
 ]

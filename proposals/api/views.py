@@ -137,9 +137,14 @@ class ProposalViewSet(ConditionalWriteMixin, HistoryMixin, viewsets.ModelViewSet
 
 
 def _proposal_for(view) -> Proposal:
-    return get_object_or_404(
-        Proposal.objects.only("id", "slug", "status", "version"), slug=view.kwargs["proposal_slug"]
-    )
+    """The proposal the URL names, read once per request (the permission
+    check and the list both ask for the view's queryset)."""
+    proposal = getattr(view, "_url_proposal", None)
+    if proposal is None:
+        proposal = view._url_proposal = get_object_or_404(
+            Proposal.objects.only("id", "slug", "status", "version"), slug=view.kwargs["proposal_slug"]
+        )
+    return proposal
 
 
 class ProposalPartWriteMixin:
@@ -194,7 +199,7 @@ class ProposalEventViewSet(
     filter_backends = []
 
     def get_queryset(self):
-        return StatusEvent.objects.filter(proposal=_proposal_for(self)).select_related("recorded_by")
+        return StatusEvent.objects.filter(proposal=_proposal_for(self))
 
     def perform_create(self, serializer):
         proposal = self.proposal

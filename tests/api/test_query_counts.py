@@ -96,13 +96,13 @@ def rich_proposal(db, request):
 def test_proposal_detail_and_subresources_take_fixed_queries(api, rich_proposal, django_assert_num_queries):
     n = rich_proposal
 
-    # proposal (+venue), proponents, topics, parties, evidence (+sources), events (+users), relations
+    # proposal (+venue), proponents, topics, parties, evidence (+sources), events, relations
     with django_assert_num_queries(7):
         body = get(api, "/api/v1/proposals/rich/").json()
     for part in ("proponents", "topics", "parties", "evidence", "events", "related"):
         assert len(body[part]) == n, part
 
-    # proposal, events (+users)
+    # proposal, events
     with django_assert_num_queries(2):
         assert len(get(api, "/api/v1/proposals/rich/events/").json()) == n
 
