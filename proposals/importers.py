@@ -434,9 +434,9 @@ class Loader:
                         proposal=proposal, user=self.user, topics=topics, parties=parties, **fields
                     )
                     outcome = None
-                children_changed = self.sync_children(label, proposal, r)
-                if children_changed:
-                    services.proposal_sync_status(proposal=proposal, user=self.user, reason="load_seeds")
+                # Each part written marks the proposal changed (and an event
+                # re-derives its status) when the batch ends.
+                self.sync_children(label, proposal, r)
         except ValidationError as exc:
             raise self._located(label, exc) from exc
         if outcome is None:
