@@ -15,12 +15,6 @@ from proposals.importers import load_seeds
 from proposals.models import Evidence, Proposal, Status
 
 
-@pytest.fixture
-def staff_client(client, staff):
-    client.force_login(staff)
-    return client
-
-
 def _registered():
     return [model for model in admin.site._registry if model._meta.app_label == "proposals"]
 

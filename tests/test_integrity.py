@@ -46,12 +46,6 @@ def _fresh_throttle_counters():
 
 
 @pytest.fixture
-def staff_client(client, staff):
-    client.force_login(staff)
-    return client
-
-
-@pytest.fixture
 def world(db):
     """A proposal that embeds one of everything: a venue run by an
     organisation, a proponent affiliated with that organisation, a second

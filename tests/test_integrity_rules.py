@@ -27,12 +27,6 @@ def _fresh_throttle_counters():
     cache.clear()
 
 
-@pytest.fixture
-def staff_client(client, staff):
-    client.force_login(staff)
-    return client
-
-
 # --------------------------------------------------------------------------
 # Item 7a: a source's text may change iff every quote stays at its offsets
 # --------------------------------------------------------------------------
