@@ -47,10 +47,15 @@ class VersionCheckedForm(forms.ModelForm):
 
     seen_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
+    #: Set by the history (revert) view: the live row's version when the
+    #: page was opened. The form's instance there is an old version, whose
+    #: own version number would make every revert look stale.
+    live_version: int | None = None
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
-            self.fields["seen_version"].initial = self.instance.version
+            self.fields["seen_version"].initial = self.live_version or self.instance.version
 
     def clean(self):
         cleaned = super().clean()
@@ -75,6 +80,15 @@ def _adopt(target, saved) -> None:
     state = target._state
     target.__dict__.update({k: v for k, v in saved.__dict__.items() if k != "_state"})
     state.adding, state.db = False, saved._state.db
+
+
+def _read_only_init(form_class):
+    def __init__(self, *args, **kwargs):
+        form_class.__init__(self, *args, **kwargs)
+        for field in self.fields.values():
+            field.disabled = True
+
+    return __init__
 
 
 def _form_data(form, model) -> dict:
@@ -128,11 +142,26 @@ class HistoryAdmin(SimpleHistoryAdmin):
         """Revert a live record to a version (the form is saved through
         ``save_model``), or restore a deleted one exactly as it was when it
         was deleted (``services.record_restore``)."""
+        deleted = not (str(object_id).isdigit() and self.model._base_manager.filter(pk=object_id).exists())
+        request._history_mode = "restore" if deleted else "revert"
+        if deleted and request.method == "POST":
+            # Outside any batch: the service commits before the message is
+            # queued, so a failed restore never reports success.
+            return self._restore(request, object_id)
         with services.write_batch(request.user):
-            deleted = not (str(object_id).isdigit() and self.model._base_manager.filter(pk=object_id).exists())
-            if deleted and request.method == "POST":
-                return self._restore(request, object_id)
             return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        mode = getattr(request, "_history_mode", None)
+        if mode == "revert" and obj is not None and issubclass(form, VersionCheckedForm):
+            live = type(obj)._base_manager.filter(pk=obj.pk).values_list("version", flat=True).first()
+            form = type(form.__name__, (form,), {"live_version": live})
+        elif mode == "restore":
+            # A restore brings the record back as it was deleted; the page
+            # shows those values, read-only, above the button.
+            form = type(form.__name__, (form,), {"__init__": _read_only_init(form)})
+        return form
 
     def _restore(self, request, object_id):
         opts = self.model._meta
@@ -544,8 +573,15 @@ class VenueAdmin(HistoryAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
 
+class TopicForm(VersionCheckedForm):
+    class Meta:
+        model = Topic
+        fields = ["slug", "name", "description"]
+
+
 @admin.register(Topic)
 class TopicAdmin(HistoryAdmin):
+    form = TopicForm
     list_display = ["name", "slug", "proposal_count"]
     search_fields = ["name", "description", "slug"]
     prepopulated_fields = {"slug": ["name"]}

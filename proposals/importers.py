@@ -289,10 +289,17 @@ class Loader:
     # -- helpers ----------------------------------------------------------
 
     def staff_edited(self, instance) -> bool:
-        """True when someone other than the loader saved the record last."""
-        latest = instance.history.order_by("-history_date", "-history_id").values_list("history_user_id", flat=True)
-        last_user = latest.first()
-        return last_user is not None and last_user != self.user.pk
+        """True when someone other than the loader changed the record last.
+        Rows that only say something the record shows changed elsewhere (a
+        renamed venue: ``services.is_neighbour_reason``) are not its edits."""
+        rows = instance.history.order_by("-history_date", "-history_id").values_list(
+            "history_user_id", "history_change_reason"
+        )
+        for user_id, reason in rows.iterator():
+            if services.is_neighbour_reason(reason):
+                continue
+            return user_id is not None and user_id != self.user.pk
+        return False
 
     def upsert(self, kind: str, model, slug: str, values: dict):
         """Create or update one simple record by slug; returns the instance."""

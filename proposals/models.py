@@ -10,6 +10,7 @@ all obey the same checks.
 import datetime as dt
 import hashlib
 import re
+import unicodedata
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
@@ -26,11 +27,19 @@ from simple_history.signals import pre_create_historical_record
 
 SLUG_HELP = "Stable identifier used in URLs and the seed data; lowercase letters, digits and hyphens."
 BLANK_MESSAGE = "This field cannot be blank or only whitespace."
+PADDED_MESSAGE = "Remove the leading and trailing whitespace."
 PRIMARY_PROPONENT_RULE = "At most one proponent of a proposal can be primary."
 
 # Register Length as a transform so a CheckConstraint can compare a quote's
 # length with its offsets on both PostgreSQL and SQLite.
 models.TextField.register_lookup(Length)
+
+
+def is_blank(value: str) -> bool:
+    """True when ``value`` holds nothing visible: only whitespace and
+    invisible format characters (Unicode category Cf, e.g. U+200B ZERO WIDTH
+    SPACE, U+FEFF), which ``str.strip()`` keeps."""
+    return all(ch.isspace() or unicodedata.category(ch) == "Cf" for ch in value)
 
 
 class DatePrecision(models.TextChoices):
@@ -135,8 +144,13 @@ class VersionedModel(models.Model):
         for name in self.non_blank_fields:
             if name in (exclude or ()) or name in errors:
                 continue
-            if not str(getattr(self, name) or "").strip():
+            value = str(getattr(self, name) or "")
+            if is_blank(value):
                 errors[name] = [ValidationError(BLANK_MESSAGE, code="blank")]
+            elif value != value.strip():
+                # The admin's form fields trim; the API keeps strings as sent.
+                # Refusing padding makes both store the same name.
+                errors[name] = [ValidationError(PADDED_MESSAGE, code="padded")]
         if errors:
             raise ValidationError(errors)
 
@@ -670,6 +684,16 @@ class Evidence(models.Model):
 
     def clean(self):
         super().clean()
+        if self.pk and self.proposal_id:
+            moved_from = Evidence.objects.filter(pk=self.pk).exclude(proposal_id=self.proposal_id)
+            cited = moved_from.filter(Q(proponent_links__isnull=False) | Q(status_events__isnull=False)).exists()
+            if cited:
+                raise ValidationError(
+                    {
+                        "proposal": "Its proposal's proponent links or status events cite this quote; "
+                        "unlink them before moving it to another proposal."
+                    }
+                )
         if not self.source_id or not self.quote:
             return
         self.start, self.end = locate_quote(self.source.text, self.quote, self.start, self.end)

@@ -176,7 +176,11 @@ class _Batch:
             if status_moved:
                 obj.status = new_status
                 fields.append("status")
-                self.mark_many(Proposal, _relating_proposals([obj.pk]), "a related proposal's status changed")
+                self.mark_many(
+                    Proposal,
+                    _relating_proposals([obj.pk]),
+                    f"{NEIGHBOUR_REASON_PREFIX}related proposal {obj.slug}, whose status changed",
+                )
             obj.version += 1
             if hasattr(obj, "updated_at"):
                 obj.updated_at = self.now
@@ -244,13 +248,25 @@ def _relating_proposals(proposal_ids: Iterable[int]) -> set[int]:
     )
 
 
+#: History reasons of a record bumped because something it *shows* changed
+#: (not the record itself) start with this; see ``is_neighbour_reason``.
+NEIGHBOUR_REASON_PREFIX = "shows "
+
+
+def is_neighbour_reason(reason: str | None) -> bool:
+    """Whether a history row's reason says only that something the record
+    shows changed elsewhere (a renamed venue, a related proposal's status).
+    The seed loader does not count such rows as staff edits."""
+    return bool(reason) and all(part.startswith(NEIGHBOUR_REASON_PREFIX) for part in reason.split("; "))
+
+
 def _dependents(instance, changed: Iterable[str]) -> list[tuple[type, set[int], str]]:
     """Records whose representation shows ``changed`` fields of ``instance``."""
     model = type(instance)
     if not set(changed) & EMBEDDED_FIELDS.get(model, frozenset()):
         return []
     name = model._meta.verbose_name
-    reason = f"{name} {instance} changed"
+    reason = f"{NEIGHBOUR_REASON_PREFIX}{name} {instance}, which changed"
     pk = instance.pk
     if model is Actor:
         proposals = set(Proposal.objects.filter(proponents__actor_id=pk).values_list("pk", flat=True))
@@ -267,7 +283,13 @@ def _dependents(instance, changed: Iterable[str]) -> list[tuple[type, set[int], 
     if model is Source:
         return [(Proposal, set(Evidence.objects.filter(source_id=pk).values_list("proposal_id", flat=True)), reason)]
     if model is Proposal:
-        return [(Proposal, _relating_proposals([pk]), f"related proposal {instance.slug} changed")]
+        return [
+            (
+                Proposal,
+                _relating_proposals([pk]),
+                f"{NEIGHBOUR_REASON_PREFIX}related proposal {instance.slug}, which changed",
+            )
+        ]
     return []
 
 
@@ -395,6 +417,10 @@ def record_delete(*, instance: models.Model, user: AbstractBaseUser | None = Non
             _part_effects(batch, instance, None, f"{instance._meta.verbose_name} removed")
         if model is Evidence:
             batch.mark(Source, instance.source_id, "quotes changed")
+            # SET_NULL: proponent links and events citing the quote lose it.
+            citing = set(Proponent.objects.filter(evidence_id=instance.pk).values_list("proposal_id", flat=True))
+            citing |= set(StatusEvent.objects.filter(evidence_id=instance.pk).values_list("proposal_id", flat=True))
+            batch.mark_many(Proposal, citing, "a quote it cites was removed")
         if model is Actor:
             # SET_NULL: members lose their affiliation, venues their organisation.
             reason = f"{_describe(instance)} deleted"
@@ -546,6 +572,9 @@ def _set_links(proposal: Proposal, *, topics, parties, proponents, relations, us
                 record_save(instance=link, user=user, is_primary=data["is_primary"])
                 changed = True
     if relations is not None:
+        keys = [(r["to_proposal"].pk, r["relation_type"]) for r in relations]
+        if len(keys) != len(set(keys)):
+            raise ValidationError({"related": "The same relation to the same proposal is listed twice."})
         wanted = {(r["to_proposal"].pk, r["relation_type"]): r for r in relations}
         for relation in proposal.relations_out.all():
             if (relation.to_proposal_id, relation.relation_type) not in wanted:
@@ -668,105 +697,203 @@ def proposal_delete(*, proposal: Proposal, user: AbstractBaseUser | None = None)
         batch.touch.pop((Proposal, proposal.pk), None)
 
 
+class _Missing(Exception):
+    """A record a restored row refers to (by a protecting foreign key) is
+    gone; ``records`` names what to restore first."""
+
+    def __init__(self, records: list[str]):
+        super().__init__(records)
+        self.records = records
+
+
+def _refit_references(instance) -> None:
+    """Check every foreign key of a row about to be re-inserted.
+
+    A reference whose ``on_delete`` is ``SET_NULL`` is cleared when its
+    target is gone, as the delete of that target would have done. Any other
+    reference to a missing row raises ``_Missing`` naming it, so the caller
+    can refuse the restore with a message instead of letting the database
+    refuse it at commit (a 500)."""
+    missing = []
+    for field in instance._meta.concrete_fields:
+        if not field.is_relation or not field.many_to_one:
+            continue
+        target_id = getattr(instance, field.attname)
+        if target_id is None:
+            continue
+        target = field.related_model
+        if target._base_manager.filter(pk=target_id).exists():
+            continue
+        if field.remote_field.on_delete is models.SET_NULL:
+            setattr(instance, field.attname, None)
+            continue
+        label = target._meta.verbose_name
+        row = getattr(target, "history", None)
+        last = row.filter(id=target_id).order_by("-history_date").first() if row is not None else None
+        missing.append(f"{label} {last.instance if last is not None else target_id} (id {target_id})")
+    if missing:
+        raise _Missing(missing)
+
+
+def _reinsert(model, row, *, user, reason: str):
+    """Re-insert a deleted row from its last history row, same id, with its
+    original creation time (``auto_now_add`` would stamp now, and a status
+    event's ``recorded_at`` orders the timeline), and one history row."""
+    instance = row.instance
+    _refit_references(instance)
+    instance.skip_history_when_saving = True
+    instance.save(force_insert=True)
+    del instance.skip_history_when_saving
+    originals = {
+        field.attname: getattr(row, field.attname)
+        for field in model._meta.concrete_fields
+        if getattr(field, "auto_now_add", False)
+    }
+    if originals:
+        model._base_manager.filter(pk=instance.pk).update(**originals)
+        for name, value in originals.items():
+            setattr(instance, name, value)
+    instance._change_reason = _clip(reason)
+    model.history.bulk_history_create([instance], default_user=user, default_change_reason=instance._change_reason)
+    return instance
+
+
+def _last_deletion(model, pk):
+    return model.history.filter(id=pk, history_type="-").order_by("-history_date", "-history_id").first()
+
+
+def _stranded_relations(proposal_id: int):
+    """Relation rows deleted only because one of their two proposals was
+    (their last history row says "deleted with proposal …"), involving this
+    proposal, whose other end exists again: a relation lost when A and then
+    B were deleted comes back once both are restored."""
+    rows = ProposalRelation.history.filter(
+        Q(from_proposal_id=proposal_id) | Q(to_proposal_id=proposal_id), history_type="-"
+    ).order_by("id", "-history_date", "-history_id")
+    seen, out = set(), []
+    for row in rows:
+        if row.id in seen:
+            continue
+        seen.add(row.id)
+        latest = ProposalRelation.history.filter(id=row.id).order_by("-history_date", "-history_id").first()
+        if latest.history_id == row.history_id and (row.history_change_reason or "").startswith(
+            "deleted with proposal"
+        ):
+            out.append(row)
+    return out
+
+
 def proposal_restore(*, proposal_id: int, user: AbstractBaseUser | None = None) -> tuple[Proposal, dict[str, int]]:
     """Bring a deleted proposal back exactly as it was when it was deleted:
     its fields, topics, parties, quotes, proponent links, status events and
-    relations (to proposals that still exist), with the same ids so their
-    history continues. Its version continues from the deleted one, so no
-    old ETag can match the restored record.
+    relations, with the same ids (their history continues) and original
+    timestamps. Its version continues from the deleted one, so no old ETag
+    can match the restored record. Relations to proposals still deleted
+    come back when those are restored.
 
     Returns the proposal and how many of each kind of part came back.
-    Raises ``ValidationError`` if the proposal exists or was never deleted.
+    Raises ``ValidationError`` if the proposal exists or was never deleted,
+    if its slug was taken since, or if a record it relies on (its venue, an
+    actor, a topic, a quoted source) was deleted since: the message names
+    those records, to be restored first. Nothing is written then.
     """
     with write_batch(user) as batch:
         if Proposal._base_manager.filter(pk=proposal_id).exists():
             raise ValidationError("This proposal exists; there is nothing to restore.")
-        deletion = (
-            Proposal.history.filter(id=proposal_id, history_type="-").order_by("-history_date", "-history_id").first()
-        )
+        deletion = _last_deletion(Proposal, proposal_id)
         if deletion is None:
             raise ValidationError("This proposal was never deleted.")
         if Proposal._base_manager.filter(slug=deletion.slug).exists():
             raise ValidationError({"slug": f"Another proposal now uses the slug {deletion.slug!r}; change it first."})
+        stamp = deletion.history_date
+        kinds = [
+            (Evidence, "evidence", Q(proposal_id=proposal_id)),
+            (Proponent, "proponents", Q(proposal_id=proposal_id)),
+            (StatusEvent, "status events", Q(proposal_id=proposal_id)),
+            (ProposalRelation, "relations", Q(from_proposal_id=proposal_id) | Q(to_proposal_id=proposal_id)),
+        ]
+        if deletion.links is not None:
+            # Deleted by proposal_delete: its parts carry the exact stamp.
+            window = Q(history_date=stamp)
+        else:
+            # Deleted some other way (before that service existed): Django
+            # cascade-deleted the parts just before the proposal's own row.
+            window = Q(history_date__gte=stamp - dt.timedelta(seconds=5), history_date__lte=stamp)
+        part_rows = {
+            model: list(model.history.filter(lookup, window, history_type="-").order_by("history_id"))
+            for model, _label, lookup in kinds
+        }
+        known = {row.history_id for row in part_rows[ProposalRelation]}
+        part_rows[ProposalRelation] += [r for r in _stranded_relations(proposal_id) if r.history_id not in known]
+        links = deletion.links or {}
+        topics = list(Topic.objects.filter(pk__in=links.get("topics", [])))
+        parties = list(Actor.objects.filter(pk__in=links.get("parties", [])))
+        missing = [f"topic id {pk}" for pk in set(links.get("topics", [])) - {t.pk for t in topics}]
+        missing += [f"actor id {pk}" for pk in set(links.get("parties", [])) - {a.pk for a in parties}]
+
         proposal = deletion.instance
         proposal.version = (
             Proposal.history.filter(id=proposal_id).aggregate(v=models.Max("version"))["v"] or proposal.version
         ) + 1
-        proposal.skip_history_when_saving = True
-        proposal.save(force_insert=True)
-        del proposal.skip_history_when_saving
-        Proposal.objects.filter(pk=proposal.pk).update(created_at=deletion.created_at)
-        proposal.created_at = deletion.created_at
-        links = deletion.links or {}
-        topics = list(Topic.objects.filter(pk__in=links.get("topics", [])))
-        parties = list(Actor.objects.filter(pk__in=links.get("parties", [])))
+        try:
+            _refit_references(proposal)
+        except _Missing as exc:
+            missing += exc.records
+        for model, rows in part_rows.items():
+            for row in rows:
+                if model is ProposalRelation:
+                    continue  # checked below: a missing other end skips it
+                try:
+                    _refit_references(row.instance)
+                except _Missing as exc:
+                    missing += [m for m in exc.records if not m.startswith("proposal ")]
+        if missing:
+            raise ValidationError(
+                "Cannot restore it exactly: these records it relies on were deleted since; restore them first: "
+                + "; ".join(sorted(set(missing)))
+                + "."
+            )
+
+        deletion.version = proposal.version
+        proposal = _reinsert(Proposal, deletion, user=batch.user, reason="restored")
         proposal.topics.set(topics)
         proposal.parties.set(parties)
         restored = {"topics": len(topics), "parties": len(parties)}
-        stamp = deletion.history_date
-        kinds = [
-            (Evidence, "evidence", Q(proposal_id=proposal_id), "created_at"),
-            (Proponent, "proponents", Q(proposal_id=proposal_id), None),
-            (StatusEvent, "status events", Q(proposal_id=proposal_id), "recorded_at"),
-            (ProposalRelation, "relations", Q(from_proposal_id=proposal_id) | Q(to_proposal_id=proposal_id), None),
-        ]
-        # Parts deleted by proposal_delete carry the deletion's exact stamp.
-        # A proposal deleted some other way (before that service existed)
-        # had its parts cascade-deleted just before its own row: take those
-        # from a short window instead.
-        exact = any(
-            model.history.filter(lookup, history_type="-", history_date=stamp).exists()
-            for model, _label, lookup, _created in kinds
-        )
-        window = Q(history_date=stamp) if exact else Q(history_date__gte=stamp - dt.timedelta(seconds=5))
-        for model, label, lookup, created_field in kinds:
-            rows = model.history.filter(lookup, window, history_type="-", history_date__lte=stamp).order_by(
-                "history_id"
-            )
+        for model, label, _lookup in kinds:
             count = 0
-            for row in rows:
-                part = row.instance
-                if model._base_manager.filter(pk=part.pk).exists():
+            for row in part_rows[model]:
+                if model._base_manager.filter(pk=row.id).exists():
                     continue
                 if model is ProposalRelation:
-                    other = part.to_proposal_id if part.from_proposal_id == proposal_id else part.from_proposal_id
+                    other = row.to_proposal_id if row.from_proposal_id == proposal_id else row.from_proposal_id
                     if not Proposal._base_manager.filter(pk=other).exists():
-                        continue
+                        continue  # comes back when that proposal is restored
                     if other != proposal_id:
                         batch.mark(Proposal, other, f"related proposal {proposal.slug} restored")
-                part.skip_history_when_saving = True
-                part.save(force_insert=True)
-                del part.skip_history_when_saving
-                if created_field:
-                    # auto_now_add stamped the re-insert; the original time
-                    # orders the timeline, so put it back.
-                    original = getattr(row, created_field)
-                    model._base_manager.filter(pk=part.pk).update(**{created_field: original})
-                    setattr(part, created_field, original)
-                part._change_reason = _clip(f"restored with proposal {proposal.slug}")
-                model.history.bulk_history_create(
-                    [part], default_user=batch.user, default_change_reason=part._change_reason
-                )
+                part = _reinsert(model, row, user=batch.user, reason=f"restored with proposal {proposal.slug}")
                 if model is Evidence:
                     batch.mark(Source, part.source_id, "quotes changed")
                 count += 1
             restored[label] = count
-        proposal._change_reason = _clip("restored: " + ", ".join(f"{n} {kind}" for kind, n in restored.items()))
-        _credit(proposal, batch.user)
-        Proposal.history.bulk_history_create(
-            [proposal], default_user=batch.user, default_change_reason=proposal._change_reason
+        # The row _reinsert wrote (the newest) says what came back.
+        newest = Proposal.history.filter(id=proposal_id).order_by("-history_id").values_list("history_id")[:1]
+        Proposal.history.filter(history_id__in=newest).update(
+            history_change_reason=_clip("restored: " + ", ".join(f"{n} {kind}" for kind, n in restored.items()))
         )
-        batch.mark(Proposal, proposal.pk, proposal._change_reason, resync=True)
+        batch.mark(Proposal, proposal.pk, "restored", resync=True)
         batch.saved.add((Proposal, proposal.pk))
         batch.instances[(Proposal, proposal.pk)].append(proposal)
     return proposal, restored
 
 
 def record_restore(*, model: type[models.Model], pk: int, user: AbstractBaseUser | None = None) -> models.Model:
-    """Bring back a deleted actor, venue, source or topic as it was when it
-    was deleted (same id), through the same checks as any save. Raises
-    ``ValidationError`` if it exists, was never deleted, or no longer
-    validates (e.g. its slug was taken since)."""
+    """Bring back a deleted record of any kind as it was when it was deleted
+    (same id, original creation time), through the same checks as any save,
+    with the effects of a write on whatever shows it. A proposal is restored
+    with its parts (``proposal_restore``; the counts are in
+    ``_restored_parts``). Raises ``ValidationError`` if it exists, was never
+    deleted, no longer validates (e.g. its slug was taken since), or relies
+    on a record deleted since (named in the message)."""
     if model is Proposal:
         proposal, parts = proposal_restore(proposal_id=pk, user=user)
         proposal._restored_parts = parts
@@ -774,18 +901,29 @@ def record_restore(*, model: type[models.Model], pk: int, user: AbstractBaseUser
     with write_batch(user) as batch:
         if model._base_manager.filter(pk=pk).exists():
             raise ValidationError(f"This {model._meta.verbose_name} exists; there is nothing to restore.")
-        deletion = model.history.filter(id=pk, history_type="-").order_by("-history_date", "-history_id").first()
+        deletion = _last_deletion(model, pk)
         if deletion is None:
             raise ValidationError(f"This {model._meta.verbose_name} was never deleted.")
-        instance = deletion.instance
+        candidate = deletion.instance
+        try:
+            _refit_references(candidate)
+        except _Missing as exc:
+            raise ValidationError(
+                f"Cannot restore this {model._meta.verbose_name}: these records it relies on were deleted since; "
+                "restore them first: " + "; ".join(exc.records) + "."
+            ) from None
+        if hasattr(candidate, "version"):
+            candidate.version = (model.history.filter(id=pk).aggregate(v=models.Max("version"))["v"] or 0) + 1
+        candidate.full_clean(validate_unique=True)
+        if hasattr(candidate, "version"):
+            deletion.version = candidate.version
+        instance = _reinsert(model, deletion, user=batch.user, reason="restored")
         if hasattr(instance, "version"):
-            instance.version = (model.history.filter(id=pk).aggregate(v=models.Max("version"))["v"] or 0) + 1
-        instance.full_clean(validate_unique=True)
-        _credit(instance, batch.user)
-        instance._change_reason = "restored"
-        instance.save(force_insert=True)
+            batch.saved.add((model, instance.pk))
         if model in PART_OWNERS:
             _part_effects(batch, instance, None, f"{instance._meta.verbose_name} restored")
+        if model is Evidence:
+            batch.mark(Source, instance.source_id, "quotes changed")
     return instance
 
 

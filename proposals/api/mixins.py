@@ -82,6 +82,7 @@ class ConditionalWriteMixin:
         if self.request.method not in ("PUT", "PATCH", "DELETE"):
             return super().get_object()
         if_match = self.request.headers.get("If-Match")
+        if_none_match = self.request.headers.get("If-None-Match")
         if not if_match:
             # Still 404 first for a record that does not exist.
             super().get_object()
@@ -100,11 +101,18 @@ class ConditionalWriteMixin:
         self.check_object_permissions(self.request, obj)
         if not if_match_passes(if_match, etag_for(obj)):
             raise PreconditionFailed()
+        if if_none_match and if_none_match_hits(if_none_match, etag_for(obj)):
+            # RFC 9110 §13.1.2: on a state-changing method, a matching
+            # If-None-Match fails the precondition.
+            raise PreconditionFailed("If-None-Match names the record's current ETag, so the write was not made.")
         return obj
 
     def retrieve(self, request, *args, **kwargs):
         instance = self.get_object()
         tag = etag_for(instance)
+        if_match = request.headers.get("If-Match")
+        if if_match is not None and not if_match_passes(if_match, tag):
+            raise PreconditionFailed()  # RFC 9110 §13.1.1 applies to reads too
         if if_none_match_hits(request.headers.get("If-None-Match", ""), tag):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": tag})
         return Response(self.get_serializer(instance).data, headers={"ETag": tag})
