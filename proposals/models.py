@@ -42,6 +42,40 @@ class DatePrecision(models.TextChoices):
     YEAR = "year", "Year"
 
 
+def period_start(day: dt.date, precision: str) -> dt.date:
+    """The first day of the period a date of ``precision`` stands for (the
+    day itself, its month or its year): dates are compared at the coarser
+    of two precisions, so "2015" is not before "15 December 2015"."""
+    if precision == DatePrecision.YEAR:
+        return day.replace(month=1, day=1)
+    if precision == DatePrecision.MONTH:
+        return day.replace(day=1)
+    return day
+
+
+_PRECISION_RANK = {DatePrecision.DAY: 0, DatePrecision.MONTH: 1, DatePrecision.YEAR: 2}
+
+
+def is_before(day: dt.date, precision: str, other: dt.date, other_precision: str) -> bool:
+    """Whether ``day`` is certainly before ``other``, comparing both at the
+    coarser of their precisions."""
+    coarser = max(precision, other_precision, key=lambda p: _PRECISION_RANK.get(p, 0))
+    return period_start(day, coarser) < period_start(other, coarser)
+
+
+def latest_allowed_date() -> dt.date:
+    """Tomorrow (UTC): the latest date a record of what has happened may
+    carry. A day of slack, because "today" where the event happened may
+    already be tomorrow in UTC."""
+    return timezone.now().date() + dt.timedelta(days=1)
+
+
+EVENT_BEFORE_PROPOSAL = (
+    "A status event cannot be dated before the proposal was put forward (proposed_on {proposed_on}); "
+    "correct proposed_on first if the proposal is older."
+)
+
+
 class Status(models.TextChoices):
     """The lifecycle of a proposal. The order below is the usual progression;
     any status can follow any other, because real proposals stall, revive and
@@ -520,6 +554,29 @@ class Proposal(VersionedModel):
     def __str__(self):
         return self.title
 
+    def clean(self):
+        """``proposed_on`` records when it *was* put forward: not in the
+        future (tomorrow UTC at the latest), and not after any event of its
+        timeline (compared at the coarser precision)."""
+        super().clean()
+        if not self.proposed_on:
+            return
+        if self.proposed_on > latest_allowed_date():
+            raise ValidationError({"proposed_on": "The date it was put forward cannot be in the future."})
+        if self.pk is None:
+            return
+        for occurred_on, precision in self.events.order_by("occurred_on").values_list("occurred_on", "precision"):
+            if is_before(occurred_on, precision, self.proposed_on, self.proposed_precision):
+                raise ValidationError(
+                    {
+                        "proposed_on": (
+                            f"The timeline has a status event dated {occurred_on.isoformat()}, before this date; "
+                            "a proposal is put forward before anything happens to it."
+                        )
+                    }
+                )
+            break  # the earliest event decides (at its own precision)
+
     def list_proponents(self) -> list[dict]:
         """``[{id, name, role, primary}]`` (``id`` is the actor's), primary
         first, from ``with_list_related()``'s JSON or prefetched links."""
@@ -780,7 +837,16 @@ class StatusEvent(models.Model):
         super().clean()
         # An event records what has happened; a planned date is a note on
         # today's event, not a status the proposal already holds.
-        if self.occurred_on and self.occurred_on > timezone.now().date() + dt.timedelta(days=1):
+        if self.occurred_on and self.occurred_on > latest_allowed_date():
             raise ValidationError({"occurred_on": "A status event cannot be dated in the future."})
+        # A timeline starts when the proposal was put forward: an event dated
+        # before proposed_on contradicts the proposal's own date.
+        proposed_on = self.proposal.proposed_on if self.proposal_id else None
+        if (
+            self.occurred_on
+            and proposed_on
+            and is_before(self.occurred_on, self.precision, proposed_on, self.proposal.proposed_precision)
+        ):
+            raise ValidationError({"occurred_on": EVENT_BEFORE_PROPOSAL.format(proposed_on=proposed_on.isoformat())})
         if self.evidence_id and self.proposal_id and self.evidence.proposal_id != self.proposal_id:
             raise ValidationError({"evidence": "The evidence belongs to another proposal."})
