@@ -12,6 +12,15 @@ from rest_framework import serializers
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
+#: A real slug from the seed corpus per kind of record, for path parameter docs.
+EXAMPLE_SLUGS = {
+    "proposal": "sco-anti-extremism-treaty",
+    "actor": "li-keqiang",
+    "venue": "sco-summit-2015-zhengzhou",
+    "source": "fu-2014-seeking-common-ground",
+    "topic": "terror-financing",
+}
+
 
 class ProblemFieldErrorSerializer(serializers.Serializer):
     field = serializers.CharField(help_text="The field at fault, dotted for nested ones; `non_field_errors` otherwise.")
@@ -82,7 +91,41 @@ ETAG_HEADER = {
 }
 
 
+FORMAT_DESCRIPTION = (
+    "`csv`: the CSV export of every matching proposal, not paginated (the same as `Accept: text/csv`); "
+    "`json` (the default): JSON. Any other value is a 404."
+)
+
+
 class ProblemAutoSchema(AutoSchema):
+    def _path_parameter_description(self, name: str) -> str | None:
+        if name == "proposal_slug":
+            return "The proposal's slug, e.g. `sco-anti-extremism-treaty`."
+        if name != "slug":
+            return None
+        noun = self.view.get_queryset().model._meta.verbose_name
+        text = f"The {noun}'s slug, its stable address, e.g. `{EXAMPLE_SLUGS.get(noun, 'a-slug')}`."
+        if getattr(self.view, "accepts_id_for_slug", False):
+            text += f" A number that is no {noun}'s slug is taken as the {noun}'s `id` (older links)."
+        return text
+
+    def get_operation(self, *args, **kwargs):
+        operation = super().get_operation(*args, **kwargs)
+        if operation is None:
+            return operation
+        for parameter in operation.get("parameters", []):
+            if parameter.get("description"):
+                continue
+            if parameter["in"] == "path":
+                description = self._path_parameter_description(parameter["name"])
+            elif parameter["in"] == "query" and parameter["name"] == "format":
+                description = FORMAT_DESCRIPTION
+            else:
+                description = None
+            if description:
+                parameter["description"] = description
+        return operation
+
     def _versioned(self) -> bool:
         return bool(getattr(self.view, "conditional_writes", False))
 

@@ -14,7 +14,14 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from .. import services
 from ..models import Actor, Evidence, Proposal, Source, StatusEvent, Topic, Venue
 from .filters import ActorFilterSet, ProposalFilterSet, SourceFilterSet, VenueFilterSet
-from .mixins import ConditionalWriteMixin, HistoryMixin, ProtectedDeleteMixin, check_if_match, etag_for
+from .mixins import (
+    ConditionalWriteMixin,
+    HistoryMixin,
+    ProtectedDeleteMixin,
+    SlugOrIdLookupMixin,
+    check_if_match,
+    etag_for,
+)
 from .pagination import ProposalPagination
 from .renderers import CSVRenderer, proposal_csv_rows
 from .serializers import (
@@ -137,9 +144,13 @@ class ProposalViewSet(ConditionalWriteMixin, HistoryMixin, viewsets.ModelViewSet
 
 
 def _proposal_for(view) -> Proposal:
-    return get_object_or_404(
-        Proposal.objects.only("id", "slug", "status", "version"), slug=view.kwargs["proposal_slug"]
-    )
+    # Read once per request: DjangoModelPermissions also calls
+    # get_queryset() (to learn the model), which read the row a second time.
+    if getattr(view, "_parent_proposal", None) is None:
+        view._parent_proposal = get_object_or_404(
+            Proposal.objects.only("id", "slug", "status", "version"), slug=view.kwargs["proposal_slug"]
+        )
+    return view._parent_proposal
 
 
 class ProposalPartWriteMixin:
@@ -274,7 +285,9 @@ def _crud_schema(noun: str, plural: str):
 
 
 @_crud_schema("an actor", "actors")
-class ActorViewSet(ConditionalWriteMixin, HistoryMixin, ProtectedDeleteMixin, viewsets.ModelViewSet):
+class ActorViewSet(
+    SlugOrIdLookupMixin, ConditionalWriteMixin, HistoryMixin, ProtectedDeleteMixin, viewsets.ModelViewSet
+):
     """People, organisations, states and intergovernmental bodies that put
     proposals forward or are party to them. Unnamed actors ("one Chinese
     scholar") are listed with `named: false`."""
@@ -287,7 +300,9 @@ class ActorViewSet(ConditionalWriteMixin, HistoryMixin, ProtectedDeleteMixin, vi
 
 
 @_crud_schema("a venue", "venues")
-class VenueViewSet(ConditionalWriteMixin, HistoryMixin, ProtectedDeleteMixin, viewsets.ModelViewSet):
+class VenueViewSet(
+    SlugOrIdLookupMixin, ConditionalWriteMixin, HistoryMixin, ProtectedDeleteMixin, viewsets.ModelViewSet
+):
     """Summits, meetings, standing bodies, bilateral channels, frameworks and
     publications where proposals are put forward or taken up."""
 
@@ -299,7 +314,9 @@ class VenueViewSet(ConditionalWriteMixin, HistoryMixin, ProtectedDeleteMixin, vi
 
 
 @_crud_schema("a source", "sources")
-class SourceViewSet(ConditionalWriteMixin, HistoryMixin, ProtectedDeleteMixin, viewsets.ModelViewSet):
+class SourceViewSet(
+    SlugOrIdLookupMixin, ConditionalWriteMixin, HistoryMixin, ProtectedDeleteMixin, viewsets.ModelViewSet
+):
     """The texts proposals are drawn from. A source's detail includes its
     full `text`, so a client can highlight every quote by its offsets
     (`text[start:end] == quote`). Lists leave the text out."""
