@@ -18,7 +18,7 @@ from django.core.validators import RegexValidator
 from django.db import connections, models
 from django.db.models import Prefetch, Q
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Length
+from django.db.models.functions import Length, Substr
 from django.dispatch import receiver
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -459,7 +459,7 @@ class ProposalQuerySet(models.QuerySet):
                 Prefetch("proponents", queryset=Proponent.objects.select_related("actor")),
                 Prefetch("topics", queryset=Topic.objects.only("id", "slug", "name")),
                 Prefetch("parties", queryset=Actor.objects.only("id", "slug", "name", "kind")),
-                Prefetch("evidence", queryset=Evidence.objects.select_related("source").defer("source__text")),
+                Prefetch("evidence", queryset=Evidence.objects.with_source_prefix()),
                 Prefetch("events", queryset=StatusEvent.objects.select_related("recorded_by")),
                 Prefetch(
                     "relations_out",
@@ -687,12 +687,33 @@ def _where_else(text: str, quote: str) -> str:
     return f"The quote occurs at offset(s) {', '.join(map(str, positions[:10]))}."
 
 
+def utf16_length(text: str) -> int:
+    """Length of ``text`` in UTF-16 code units, the unit of JavaScript's
+    ``String`` indices: code points above U+FFFF (most emoji) count two."""
+    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
+
+
+class EvidenceQuerySet(models.QuerySet):
+    def with_source_prefix(self):
+        """With the source (its text deferred) and ``source_prefix``, the
+        text before the quote, which ``start_utf16`` needs: no query per
+        row, and never the whole text."""
+        return (
+            self.select_related("source")
+            .defer("source__text")
+            .annotate(source_prefix=Substr("source__text", 1, models.F("start")))
+        )
+
+
 class Evidence(models.Model):
     """A verbatim quote from a source that supports a proposal, a proponent
     link or a status event, located by character offsets.
 
     ``text[start:end] == quote`` always holds: ``clean()`` verifies it (and
     finds missing offsets) and a database constraint backs the length.
+    Offsets count Unicode code points (Python ``str`` indices, PostgreSQL
+    ``substr``); ``start_utf16``/``end_utf16`` give the same span in UTF-16
+    code units, for JavaScript, Java and C# clients.
     """
 
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="evidence")
@@ -705,6 +726,7 @@ class Evidence(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     history = HistoricalRecords()
+    objects = EvidenceQuerySet.as_manager()
 
     class Meta:
         ordering = ["proposal_id", "source_id", "start", "id"]
@@ -730,6 +752,24 @@ class Evidence(models.Model):
         if not self.source_id or not self.quote:
             return
         self.start, self.end = locate_quote(self.source.text, self.quote, self.start, self.end)
+
+    @property
+    def start_utf16(self) -> int | None:
+        """``start`` in UTF-16 code units: ``start`` plus one for every code
+        point above U+FFFF before the quote. Reads ``source_prefix`` when
+        the queryset annotated it (``with_source_prefix``), else the text."""
+        if self.start is None:
+            return None
+        prefix = getattr(self, "source_prefix", None)
+        if prefix is None:
+            prefix = self.source.text[: self.start]
+        return utf16_length(prefix)
+
+    @property
+    def end_utf16(self) -> int | None:
+        """``end`` in UTF-16 code units (exclusive)."""
+        start = self.start_utf16
+        return None if start is None else start + utf16_length(self.quote)
 
     def validate_constraints(self, exclude=None):
         if self.start is None or self.end is None:

@@ -258,7 +258,7 @@ class ProposalEvidenceViewSet(
     filter_backends = []
 
     def get_queryset(self):
-        return Evidence.objects.filter(proposal=_proposal_for(self)).select_related("source").defer("source__text")
+        return Evidence.objects.filter(proposal=_proposal_for(self)).with_source_prefix()
 
     def perform_create(self, serializer):
         data = serializer.validated_data
