@@ -5,6 +5,8 @@ parameter, never silently ignored. Relation filters use ``EXISTS``
 subqueries, so a proposal matching twice is still listed once.
 """
 
+import re
+
 import django_filters
 from django import forms
 from django.core.exceptions import FieldDoesNotExist
@@ -252,8 +254,11 @@ class ProposalFilterSet(django_filters.FilterSet):
         method="filter_q",
         max_length=MAX_Q_LENGTH,
         help_text=(
-            "Full-text search over titles, summaries and evidence quotes. On PostgreSQL: ranked, "
-            'web-search syntax ("quoted phrase", -exclude, or). On SQLite: every word must appear.'
+            "Full-text search over titles, summaries and evidence quotes, by whole words (case-insensitive). "
+            'On PostgreSQL: ranked by relevance, English stemming ("tracings" finds "tracing"), common words '
+            'ignored, web-search syntax ("quoted phrase", -exclude, or). On SQLite (development): every word '
+            "must appear as a whole word, unstemmed; -word excludes; quotes and `or` are ignored. At most 200 "
+            "characters; nothing left to search for matches nothing."
         ),
     )
 
@@ -311,7 +316,11 @@ def search(queryset, text: str):
             .annotate(rank=SearchRank(F("search_vector"), query))
             .order_by("-rank", "-id")
         )
-    # SQLite fallback: every word must appear in the title, summary or a quote.
+    # SQLite fallback: every word must appear as a whole word (case-insensitive,
+    # no stemming) in the title, summary or a quote; "-word" excludes; quotes
+    # and "or" are dropped. Whole words, as on PostgreSQL: with substrings
+    # ("icontains") `q=or` matched every proposal ("for", "border"...).
+    searched = False
     for word in text.split():
         word = word.strip("\"'")
         if not word or word.lower() == "or":
@@ -320,11 +329,15 @@ def search(queryset, text: str):
             queryset = queryset.exclude(_matches(word[1:]))
         else:
             queryset = queryset.filter(_matches(word))
-    return queryset
+            searched = True
+    # Nothing left to look for matches nothing, as PostgreSQL's empty query does.
+    return queryset if searched else queryset.none()
 
 
 def _matches(word: str):
-    return Q(title__icontains=word) | Q(summary__icontains=word) | _exists(Evidence, quote__icontains=word)
+    # Django's SQLite backend implements REGEXP with Python's re (Unicode \b).
+    pattern = rf"(^|\W){re.escape(word)}($|\W)"
+    return Q(title__iregex=pattern) | Q(summary__iregex=pattern) | _exists(Evidence, quote__iregex=pattern)
 
 
 class StrictBooleanFilter(DescribedSchemaMixin, django_filters.TypedChoiceFilter):

@@ -200,9 +200,10 @@ class HistoryMixin:
     """
 
     @extend_schema(
-        summary="Change history",
+        summary="Change history of {noun}",
         description=(
-            "Every saved version, newest first: the kind of change, its time, field-level differences, the "
+            "Every saved version of the {noun}, newest first: the kind of change, its time, field-level "
+            "differences, the "
             "reason (e.g. `status event added: stalled, 2016-03-01`) and the author's `role` (`staff`, "
             "`editor` or `system`). `user` (a username) is shown only to editors; it is null for everyone else. "
             "For a deleted record, editors still get its history, the deletion first; others get 404."
