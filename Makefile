@@ -7,7 +7,20 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format schema bench clean venv
+.PHONY: run superuser token test lint format schema bench clean venv
+
+# The development secret key: made once, kept in a git-ignored file, so
+# sessions survive a restart of `make run`. The commands below (`make run`,
+# `make superuser`, `make token`) all use it, and only with debug on: with
+# DJANGO_DEBUG=0 they pass no key, and the app refuses to start without a
+# DJANGO_SECRET_KEY of its own, as in production. An explicitly set
+# DJANGO_SECRET_KEY always wins.
+DEV_KEY_FILE ?= .dev-secret-key
+DEV_ENV = DJANGO_DEBUG="$${DJANGO_DEBUG:-1}" \
+	DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$( [ "$${DJANGO_DEBUG:-1}" = 1 ] && cat '$(DEV_KEY_FILE)' )}"
+
+$(DEV_KEY_FILE):
+	umask 077 && $(PYTHON) -c "import secrets; print(secrets.token_urlsafe(50))" > $@
 
 # Re-install only when a requirements file changes.
 $(BIN)/.installed-runtime: requirements.txt
@@ -23,17 +36,26 @@ $(BIN)/.installed-dev: requirements.txt requirements-dev.txt $(BIN)/.installed-r
 venv: $(BIN)/.installed-dev
 
 ## make run: install, migrate, load the seed corpus, serve on http://127.0.0.1:8000 (debug on)
-run: export DJANGO_DEBUG ?= 1
-run: $(BIN)/.installed-runtime
-	$(BIN)/python manage.py migrate --no-input
-	$(BIN)/python manage.py load_seeds
+run: $(BIN)/.installed-runtime $(DEV_KEY_FILE)
+	$(DEV_ENV) $(BIN)/python manage.py migrate --no-input
+	$(DEV_ENV) $(BIN)/python manage.py load_seeds
 	@echo ""
 	@echo "  Admin:     http://$(HOST):$(PORT)/admin/"
 	@echo "  API:       http://$(HOST):$(PORT)/api/v1/"
 	@echo "  API docs:  http://$(HOST):$(PORT)/api/docs/  (Redoc: /api/redoc/, schema: /api/schema/)"
-	@echo "  Create an admin user:  $(BIN)/python manage.py createsuperuser"
+	@echo "  Create an admin user (in another shell):  make superuser"
+	@echo "  Issue an API token for a user:            make token FOR=<username>"
 	@echo ""
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	$(DEV_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+## make superuser: create an admin user for `make run` (ARGS=--noinput reads DJANGO_SUPERUSER_* variables)
+superuser: $(BIN)/.installed-runtime $(DEV_KEY_FILE)
+	$(DEV_ENV) $(BIN)/python manage.py createsuperuser $(ARGS)
+
+## make token FOR=<username>: issue an API token for that user and print it once
+token: $(BIN)/.installed-runtime $(DEV_KEY_FILE)
+	@test -n "$(FOR)" || { echo "Name the user: make token FOR=<username>" >&2; exit 2; }
+	@$(DEV_ENV) $(BIN)/python manage.py issue_token '$(FOR)' $(ARGS)
 
 ## make test: the whole suite; on PostgreSQL when DATABASE_URL points there, else SQLite
 test: export DJANGO_SECRET_KEY ?= insecure-key-for-tests-only

@@ -19,7 +19,6 @@ from . import services
 from .models import (
     STATUS_EXPLANATIONS,
     Actor,
-    DatePrecision,
     Evidence,
     Proponent,
     Proposal,
@@ -440,16 +439,9 @@ class ProposalAdmin(HistoryAdmin):
             self.save_formset(request, form, formset, change=change)
         proposal = form.instance
         if not change and not proposal.events.exists():
-            # Every proposal has a timeline from its first save.
-            services.status_event_record(
-                proposal=proposal,
-                status=Status.PROPOSED,
-                occurred_on=proposal.proposed_on or proposal.created_at.date(),
-                precision=proposal.proposed_precision if proposal.proposed_on else DatePrecision.DAY,
-                note="Status when the proposal was recorded.",
-                user=request.user,
-            )
-            messages.info(request, "No status event was given, so the proposal starts as “Proposed”.")
+            # Opened dated proposed_on, or left empty without a date (the service's rule).
+            if services.proposal_open_timeline(proposal=proposal, status=Status.PROPOSED, user=request.user):
+                messages.info(request, "No status event was given, so the proposal starts as “Proposed”.")
 
     def save_formset(self, request, form, formset, change):
         """Each inline row is written through the services, like the API's."""

@@ -19,7 +19,7 @@ from django.core.validators import RegexValidator
 from django.db import connections, models
 from django.db.models import Prefetch, Q
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Length
+from django.db.models.functions import Length, Substr
 from django.dispatch import receiver
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -49,6 +49,40 @@ class DatePrecision(models.TextChoices):
     DAY = "day", "Day"
     MONTH = "month", "Month"
     YEAR = "year", "Year"
+
+
+def period_start(day: dt.date, precision: str) -> dt.date:
+    """The first day of the period a date of ``precision`` stands for (the
+    day itself, its month or its year): dates are compared at the coarser
+    of two precisions, so "2015" is not before "15 December 2015"."""
+    if precision == DatePrecision.YEAR:
+        return day.replace(month=1, day=1)
+    if precision == DatePrecision.MONTH:
+        return day.replace(day=1)
+    return day
+
+
+_PRECISION_RANK = {DatePrecision.DAY: 0, DatePrecision.MONTH: 1, DatePrecision.YEAR: 2}
+
+
+def is_before(day: dt.date, precision: str, other: dt.date, other_precision: str) -> bool:
+    """Whether ``day`` is certainly before ``other``, comparing both at the
+    coarser of their precisions."""
+    coarser = max(precision, other_precision, key=lambda p: _PRECISION_RANK.get(p, 0))
+    return period_start(day, coarser) < period_start(other, coarser)
+
+
+def latest_allowed_date() -> dt.date:
+    """Tomorrow (UTC): the latest date a record of what has happened may
+    carry. A day of slack, because "today" where the event happened may
+    already be tomorrow in UTC."""
+    return timezone.now().date() + dt.timedelta(days=1)
+
+
+EVENT_BEFORE_PROPOSAL = (
+    "A status event cannot be dated before the proposal was put forward (proposed_on {proposed_on}); "
+    "correct proposed_on first if the proposal is older."
+)
 
 
 class Status(models.TextChoices):
@@ -439,7 +473,7 @@ class ProposalQuerySet(models.QuerySet):
                 Prefetch("proponents", queryset=Proponent.objects.select_related("actor")),
                 Prefetch("topics", queryset=Topic.objects.only("id", "slug", "name")),
                 Prefetch("parties", queryset=Actor.objects.only("id", "slug", "name", "kind")),
-                Prefetch("evidence", queryset=Evidence.objects.select_related("source").defer("source__text")),
+                Prefetch("evidence", queryset=Evidence.objects.with_source_prefix()),
                 Prefetch("events", queryset=StatusEvent.objects.all()),
                 Prefetch(
                     "relations_out",
@@ -533,6 +567,29 @@ class Proposal(VersionedModel):
 
     def __str__(self):
         return self.title
+
+    def clean(self):
+        """``proposed_on`` records when it *was* put forward: not in the
+        future (tomorrow UTC at the latest), and not after any event of its
+        timeline (compared at the coarser precision)."""
+        super().clean()
+        if not self.proposed_on:
+            return
+        if self.proposed_on > latest_allowed_date():
+            raise ValidationError({"proposed_on": "The date it was put forward cannot be in the future."})
+        if self.pk is None:
+            return
+        for occurred_on, precision in self.events.order_by("occurred_on").values_list("occurred_on", "precision"):
+            if is_before(occurred_on, precision, self.proposed_on, self.proposed_precision):
+                raise ValidationError(
+                    {
+                        "proposed_on": (
+                            f"The timeline has a status event dated {occurred_on.isoformat()}, before this date; "
+                            "a proposal is put forward before anything happens to it."
+                        )
+                    }
+                )
+            break  # the earliest event decides (at its own precision)
 
     def list_proponents(self) -> list[dict]:
         """``[{id, name, role, primary}]`` (``id`` is the actor's), primary
@@ -644,12 +701,33 @@ def _where_else(text: str, quote: str) -> str:
     return f"The quote occurs at offset(s) {', '.join(map(str, positions[:10]))}."
 
 
+def utf16_length(text: str) -> int:
+    """Length of ``text`` in UTF-16 code units, the unit of JavaScript's
+    ``String`` indices: code points above U+FFFF (most emoji) count two."""
+    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
+
+
+class EvidenceQuerySet(models.QuerySet):
+    def with_source_prefix(self):
+        """With the source (its text deferred) and ``source_prefix``, the
+        text before the quote, which ``start_utf16`` needs: no query per
+        row, and never the whole text."""
+        return (
+            self.select_related("source")
+            .defer("source__text")
+            .annotate(source_prefix=Substr("source__text", 1, models.F("start")))
+        )
+
+
 class Evidence(models.Model):
     """A verbatim quote from a source that supports a proposal, a proponent
     link or a status event, located by character offsets.
 
     ``text[start:end] == quote`` always holds: ``clean()`` verifies it (and
     finds missing offsets) and a database constraint backs the length.
+    Offsets count Unicode code points (Python ``str`` indices, PostgreSQL
+    ``substr``); ``start_utf16``/``end_utf16`` give the same span in UTF-16
+    code units, for JavaScript, Java and C# clients.
     """
 
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="evidence")
@@ -662,6 +740,7 @@ class Evidence(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     history = HistoricalRecords()
+    objects = EvidenceQuerySet.as_manager()
 
     class Meta:
         ordering = ["proposal_id", "source_id", "start", "id"]
@@ -697,6 +776,24 @@ class Evidence(models.Model):
         if not self.source_id or not self.quote:
             return
         self.start, self.end = locate_quote(self.source.text, self.quote, self.start, self.end)
+
+    @property
+    def start_utf16(self) -> int | None:
+        """``start`` in UTF-16 code units: ``start`` plus one for every code
+        point above U+FFFF before the quote. Reads ``source_prefix`` when
+        the queryset annotated it (``with_source_prefix``), else the text."""
+        if self.start is None:
+            return None
+        prefix = getattr(self, "source_prefix", None)
+        if prefix is None:
+            prefix = self.source.text[: self.start]
+        return utf16_length(prefix)
+
+    @property
+    def end_utf16(self) -> int | None:
+        """``end`` in UTF-16 code units (exclusive)."""
+        start = self.start_utf16
+        return None if start is None else start + utf16_length(self.quote)
 
     def validate_constraints(self, exclude=None):
         if self.start is None or self.end is None:
@@ -804,7 +901,16 @@ class StatusEvent(models.Model):
         super().clean()
         # An event records what has happened; a planned date is a note on
         # today's event, not a status the proposal already holds.
-        if self.occurred_on and self.occurred_on > timezone.now().date() + dt.timedelta(days=1):
+        if self.occurred_on and self.occurred_on > latest_allowed_date():
             raise ValidationError({"occurred_on": "A status event cannot be dated in the future."})
+        # A timeline starts when the proposal was put forward: an event dated
+        # before proposed_on contradicts the proposal's own date.
+        proposed_on = self.proposal.proposed_on if self.proposal_id else None
+        if (
+            self.occurred_on
+            and proposed_on
+            and is_before(self.occurred_on, self.precision, proposed_on, self.proposal.proposed_precision)
+        ):
+            raise ValidationError({"occurred_on": EVENT_BEFORE_PROPOSAL.format(proposed_on=proposed_on.isoformat())})
         if self.evidence_id and self.proposal_id and self.evidence.proposal_id != self.proposal_id:
             raise ValidationError({"evidence": "The evidence belongs to another proposal."})

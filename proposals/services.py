@@ -605,12 +605,13 @@ def proposal_create(
     relations=None,
     **fields,
 ) -> Proposal:
-    """Create a proposal with its links and its first status event, so every
-    proposal has a timeline from the start. The event is dated
-    ``proposed_on`` (or today) with the same precision.
+    """Create a proposal with its links and open its timeline with
+    ``proposal_open_timeline`` (see there for the dating rule).
 
-    ``initial_status=None`` opens no timeline: the caller (the seed loader)
-    adds the events itself in the same batch.
+    ``initial_status=None`` opens no timeline: the caller (the seed loader,
+    the admin) adds the events itself in the same batch. Raises
+    ``ValidationError`` naming ``proposed_on`` for a future date, or for an
+    ``initial_status`` other than ``proposed`` without a date.
     """
     refused = sorted(set(fields) - EDITABLE_FIELDS[Proposal])
     if refused:
@@ -624,15 +625,42 @@ def proposal_create(
         batch.instances[(Proposal, proposal.pk)].append(proposal)
         _set_links(proposal, topics=topics, parties=parties, proponents=proponents, relations=relations, user=user)
         if initial_status is not None:
-            status_event_record(
-                proposal=proposal,
-                status=initial_status,
-                occurred_on=proposal.proposed_on or timezone.now().date(),
-                precision=proposal.proposed_precision if proposal.proposed_on else DatePrecision.DAY,
-                note="Status when the proposal was recorded.",
-                user=user,
-            )
+            proposal_open_timeline(proposal=proposal, status=initial_status, user=user)
     return proposal
+
+
+def proposal_open_timeline(
+    *, proposal: Proposal, status: str = Status.PROPOSED, user: AbstractBaseUser | None = None
+) -> StatusEvent | None:
+    """Record a new proposal's opening status event, dated ``proposed_on``
+    with its precision.
+
+    No date is ever invented: without ``proposed_on`` the timeline stays
+    empty and the status is ``proposed`` (true of any proposal, and the
+    model's default); any other opening status needs the date it held
+    from, so it raises ``ValidationError`` on ``proposed_on``. Returns the
+    event, or ``None`` when none was recorded.
+    """
+    if proposal.proposed_on is None:
+        if status == Status.PROPOSED:
+            return None
+        raise ValidationError(
+            {
+                "proposed_on": (
+                    f"Required to open the timeline with {status!r}: the opening status event is dated "
+                    "proposed_on (give month or year precision if that is all that is known). "
+                    "Without a date, leave initial_status out and add dated status events."
+                )
+            }
+        )
+    return status_event_record(
+        proposal=proposal,
+        status=status,
+        occurred_on=proposal.proposed_on,
+        precision=proposal.proposed_precision,
+        note="Status when the proposal was recorded.",
+        user=user,
+    )
 
 
 def proposal_update(

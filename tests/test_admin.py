@@ -254,3 +254,56 @@ def test_source_text_edit_that_moves_a_quote_is_a_form_error(staff_client, propo
     assert "would break 1 evidence quote" in response.content.decode()
     source.refresh_from_db()
     assert not source.text.startswith("Prefix.")
+
+
+# Dates (issue item 7): the admin obeys the same model and service rules as the API.
+
+
+def _add_form(venue, **fields):
+    return {
+        "title": "Joint border patrols",
+        "slug": "joint-border-patrols",
+        "summary": "",
+        "venue": str(venue.pk),
+        "proposed_on": "",
+        "proposed_precision": "day",
+        "proposed_note": "",
+        **_inline_management("proponents"),
+        **_inline_management("evidence"),
+        **_inline_management("events"),
+        **_inline_management("relations_out"),
+        **fields,
+    }
+
+
+def test_adding_an_undated_proposal_in_the_admin_invents_no_event_date(staff_client, venue):
+    response = staff_client.post(reverse("admin:proposals_proposal_add"), _add_form(venue))
+    assert response.status_code == 302
+    created = Proposal.objects.get(slug="joint-border-patrols")
+    assert created.status == Status.PROPOSED
+    assert not created.events.exists()
+
+
+def test_a_future_proposed_on_is_an_admin_form_error(staff_client, venue):
+    response = staff_client.post(reverse("admin:proposals_proposal_add"), _add_form(venue, proposed_on="2999-01-01"))
+    assert response.status_code == 200
+    assert "proposed_on" in response.context["adminform"].form.errors
+    assert not Proposal.objects.filter(slug="joint-border-patrols").exists()
+
+
+def test_an_inline_event_before_proposed_on_is_a_form_error(staff_client, proposal):
+    url = reverse("admin:proposals_proposal_change", args=[proposal.pk])
+    data = _change_form_data(proposal)
+    n = int(data["events-TOTAL_FORMS"])
+    data.update(
+        {
+            "events-TOTAL_FORMS": str(n + 1),
+            f"events-{n}-occurred_on": "2010-01-01",
+            f"events-{n}-precision": "day",
+            f"events-{n}-status": Status.STALLED,
+        }
+    )
+    response = staff_client.post(url, data)
+    assert response.status_code == 200
+    assert "before the proposal was put forward" in response.content.decode()
+    assert proposal.events.count() == n

@@ -5,14 +5,17 @@ parameter, never silently ignored. Relation filters use ``EXISTS``
 subqueries, so a proposal matching twice is still listed once.
 """
 
+import re
+
 import django_filters
 from django import forms
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q
 from django_filters import rest_framework as rest_framework_filters
+from drf_spectacular.drainage import set_override
+from drf_spectacular.plumbing import build_basic_type
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 
@@ -125,16 +128,36 @@ class IdsField(django_filters.fields.ModelMultipleChoiceField):
         return super()._check_values(value)
 
 
-@extend_schema_field(OpenApiTypes.INT)
-class IdsFilter(django_filters.ModelMultipleChoiceFilter):
+class DescribedSchemaMixin:
+    """Declares the filter's schema type *with* its ``help_text``: a type
+    declared with ``@extend_schema_field`` made drf-spectacular drop the
+    description, so these parameters showed none in the docs."""
+
+    schema_type = OpenApiTypes.STR
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        schema = build_basic_type(self.schema_type)
+        if self.extra.get("help_text"):
+            schema["description"] = str(self.extra["help_text"])
+        set_override(self, "field", schema)
+
+
+class IdsFilter(DescribedSchemaMixin, django_filters.ModelMultipleChoiceFilter):
     """One or more record ids (repeat the parameter for several)."""
 
     field_class = IdsField
+    schema_type = OpenApiTypes.INT
 
 
-@extend_schema_field(OpenApiTypes.STR)
-class SlugsFilter(django_filters.ModelMultipleChoiceFilter):
+class SlugsFilter(DescribedSchemaMixin, django_filters.ModelMultipleChoiceFilter):
     """One or more record slugs (repeat the parameter for several)."""
+
+    def get_filter_predicate(self, v):
+        # django-filter compares the field with the value's ``to_field_name``
+        # (``venue="sco-summit"``, a ValueError on the id column); the
+        # validated record itself is what the foreign key holds.
+        return {self.field_name: v}
 
 
 def _exists(model, **lookups):
@@ -151,35 +174,72 @@ class ProposalFilterSet(django_filters.FilterSet):
         distinct=False,
         help_text="Current status; repeat to match any of several (status=proposed&status=adopted).",
     )
-    venue = IdsFilter(queryset=Venue.objects.all(), distinct=False, help_text="Venue id; repeat for any of several.")
-    proponent = IdsFilter(
+    # NetBox's convention: each related record is named by its slug under
+    # the plain name and by its id under ``<name>_id``; both repeat (any of
+    # several) and, when both are given, both must hold.
+    venue = SlugsFilter(
+        queryset=Venue.objects.all(),
+        to_field_name="slug",
+        distinct=False,
+        help_text="Venue slug; repeat for any of several. An unknown slug is a 400.",
+    )
+    venue_id = IdsFilter(
+        queryset=Venue.objects.all(),
+        field_name="venue",
+        distinct=False,
+        help_text="Venue id; repeat for any of several. An unknown id is a 400.",
+    )
+    proponent = SlugsFilter(
         queryset=Actor.objects.all(),
+        to_field_name="slug",
         method="filter_proponent",
         help_text=(
-            "Actor id of a proponent; repeat for any of several. "
+            "Actor slug of a proponent; repeat for any of several. "
             "Combined with `role`, the same link must have that role."
         ),
+    )
+    proponent_id = IdsFilter(
+        queryset=Actor.objects.all(),
+        method="filter_proponent",
+        help_text="Actor id of a proponent; repeat for any of several. Combined with `role` as `proponent` is.",
     )
     role = django_filters.MultipleChoiceFilter(
         choices=ProponentRole.choices,
         method="filter_role",
-        help_text="Proponent role (proposed, called_for, endorsed, opposed, reported).",
+        help_text="Proponent role (proposed, called_for, endorsed, opposed, reported); repeat for any of several.",
     )
     topic = SlugsFilter(
         queryset=Topic.objects.all(),
         to_field_name="slug",
         method="filter_topic",
-        help_text="Topic slug; repeat for any of several.",
+        help_text="Topic slug; repeat for any of several. An unknown slug is a 400.",
     )
-    party = IdsFilter(
+    topic_id = IdsFilter(
+        queryset=Topic.objects.all(),
+        method="filter_topic",
+        help_text="Topic id; repeat for any of several. An unknown id is a 400.",
+    )
+    party = SlugsFilter(
+        queryset=Actor.objects.all(),
+        to_field_name="slug",
+        method="filter_party",
+        help_text="Actor slug of a party the proposal would bind or involve; repeat for any of several.",
+    )
+    party_id = IdsFilter(
         queryset=Actor.objects.all(),
         method="filter_party",
-        help_text="Actor id of a party the proposal would bind or involve.",
+        help_text="Actor id of a party the proposal would bind or involve; repeat for any of several.",
     )
-    source = IdsFilter(
+    source = SlugsFilter(
+        queryset=Source.objects.only("id", "slug"),
+        to_field_name="slug",
+        method="filter_source",
+        help_text="Slug of a source that evidence quotes come from; repeat for any of several.",
+    )
+    source_id = IdsFilter(
         queryset=Source.objects.only("id"),
         method="filter_source",
-        help_text="Source id that evidence quotes come from.",
+        help_text="Id of a source that evidence quotes come from; repeat for any of several.",
     )
     proposed_after = django_filters.DateFilter(
         field_name="proposed_on", lookup_expr="gte", help_text="Put forward on or after this date (YYYY-MM-DD)."
@@ -194,8 +254,11 @@ class ProposalFilterSet(django_filters.FilterSet):
         method="filter_q",
         max_length=MAX_Q_LENGTH,
         help_text=(
-            "Full-text search over titles, summaries and evidence quotes. On PostgreSQL: ranked, "
-            'web-search syntax ("quoted phrase", -exclude, or). On SQLite: every word must appear.'
+            "Full-text search over titles, summaries and evidence quotes, by whole words (case-insensitive). "
+            'On PostgreSQL: ranked by relevance, English stemming ("tracings" finds "tracing"), common words '
+            'ignored, web-search syntax ("quoted phrase", -exclude, or). On SQLite (development): every word '
+            "must appear as a whole word, unstemmed; -word excludes; quotes and `or` are ignored. At most 200 "
+            "characters; nothing left to search for matches nothing."
         ),
     )
 
@@ -213,8 +276,9 @@ class ProposalFilterSet(django_filters.FilterSet):
         return queryset.filter(_exists(Proponent, **lookups))
 
     def filter_role(self, queryset, name, value):
-        if not value or self.form.cleaned_data.get("proponent"):
-            return queryset  # applied together with proponent, on the same link
+        data = self.form.cleaned_data
+        if not value or data.get("proponent") or data.get("proponent_id"):
+            return queryset  # applied together with proponent(_id), on the same link
         return queryset.filter(_exists(Proponent, role__in=value))
 
     def filter_topic(self, queryset, name, value):
@@ -252,7 +316,11 @@ def search(queryset, text: str):
             .annotate(rank=SearchRank(F("search_vector"), query))
             .order_by("-rank", "-id")
         )
-    # SQLite fallback: every word must appear in the title, summary or a quote.
+    # SQLite fallback: every word must appear as a whole word (case-insensitive,
+    # no stemming) in the title, summary or a quote; "-word" excludes; quotes
+    # and "or" are dropped. Whole words, as on PostgreSQL: with substrings
+    # ("icontains") `q=or` matched every proposal ("for", "border"...).
+    searched = False
     for word in text.split():
         word = word.strip("\"'")
         if not word or word.lower() == "or":
@@ -261,15 +329,18 @@ def search(queryset, text: str):
             queryset = queryset.exclude(_matches(word[1:]))
         else:
             queryset = queryset.filter(_matches(word))
-    return queryset
+            searched = True
+    # Nothing left to look for matches nothing, as PostgreSQL's empty query does.
+    return queryset if searched else queryset.none()
 
 
 def _matches(word: str):
-    return Q(title__icontains=word) | Q(summary__icontains=word) | _exists(Evidence, quote__icontains=word)
+    # Django's SQLite backend implements REGEXP with Python's re (Unicode \b).
+    pattern = rf"(^|\W){re.escape(word)}($|\W)"
+    return Q(title__iregex=pattern) | Q(summary__iregex=pattern) | _exists(Evidence, quote__iregex=pattern)
 
 
-@extend_schema_field(OpenApiTypes.BOOL)
-class StrictBooleanFilter(django_filters.TypedChoiceFilter):
+class StrictBooleanFilter(DescribedSchemaMixin, django_filters.TypedChoiceFilter):
     """``true`` or ``false``; anything else is a 400. (django-filter's
     BooleanFilter silently ignores a value like ``maybe``.)"""
 
@@ -278,14 +349,16 @@ class StrictBooleanFilter(django_filters.TypedChoiceFilter):
         kwargs.setdefault("coerce", lambda value: value == "true")
         super().__init__(*args, **kwargs)
 
+    schema_type = OpenApiTypes.BOOL
+
 
 class ActorFilterSet(django_filters.FilterSet):
     """Filters for the actor list."""
 
-    kind = django_filters.ChoiceFilter(choices=ActorKind.choices)
+    kind = django_filters.ChoiceFilter(choices=ActorKind.choices, help_text="Kind of actor.")
     named = StrictBooleanFilter(help_text="`false` lists the actors the texts do not name.")
     country_code = django_filters.CharFilter(max_length=2, help_text="ISO 3166-1 alpha-2 code.")
-    slug = django_filters.CharFilter()
+    slug = django_filters.CharFilter(help_text="Exact slug: lists the one actor with it, or none.")
 
     class Meta:
         model = Actor
@@ -295,9 +368,20 @@ class ActorFilterSet(django_filters.FilterSet):
 class VenueFilterSet(django_filters.FilterSet):
     """Filters for the venue list."""
 
-    kind = django_filters.ChoiceFilter(choices=VenueKind.choices)
-    organisation = IdsFilter(queryset=Actor.objects.all(), distinct=False, help_text="Actor id of the organisation.")
-    slug = django_filters.CharFilter()
+    kind = django_filters.ChoiceFilter(choices=VenueKind.choices, help_text="Kind of venue.")
+    organisation = SlugsFilter(
+        queryset=Actor.objects.all(),
+        to_field_name="slug",
+        distinct=False,
+        help_text="Actor slug of the organisation that holds the venue; repeat for any of several.",
+    )
+    organisation_id = IdsFilter(
+        queryset=Actor.objects.all(),
+        field_name="organisation",
+        distinct=False,
+        help_text="Actor id of the organisation that holds the venue; repeat for any of several.",
+    )
+    slug = django_filters.CharFilter(help_text="Exact slug: lists the one venue with it, or none.")
 
     class Meta:
         model = Venue
@@ -307,9 +391,13 @@ class VenueFilterSet(django_filters.FilterSet):
 class SourceFilterSet(django_filters.FilterSet):
     """Filters for the source list."""
 
-    language = django_filters.CharFilter(max_length=16)
-    published_precision = django_filters.ChoiceFilter(choices=DatePrecision.choices)
-    slug = django_filters.CharFilter()
+    language = django_filters.CharFilter(
+        max_length=16, help_text="BCP 47 language tag of the text, exactly as stored, e.g. `en`, `zh-Hans`."
+    )
+    published_precision = django_filters.ChoiceFilter(
+        choices=DatePrecision.choices, help_text="How much of `published_on` is known: day, month or year."
+    )
+    slug = django_filters.CharFilter(help_text="Exact slug: lists the one source with it, or none.")
 
     class Meta:
         model = Source

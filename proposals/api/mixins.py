@@ -9,7 +9,7 @@ strong comparison) and §13.1.2 (``If-None-Match``, weak comparison).
 from django.contrib.auth import get_permission_codename
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.db.models import ProtectedError, RestrictedError
+from django.db.models import ProtectedError, Q, RestrictedError
 from django.http import Http404
 from django.utils.cache import patch_vary_headers
 from drf_spectacular.utils import extend_schema
@@ -19,6 +19,7 @@ from rest_framework.response import Response
 
 from .. import services
 from .errors import Conflict, PreconditionFailed, PreconditionRequired
+from .filters import MAX_ID
 from .serializers import HistoryEntrySerializer
 
 
@@ -144,6 +145,31 @@ class ConditionalWriteMixin:
             return super().destroy(request, *args, **kwargs)
 
 
+class SlugOrIdLookupMixin:
+    """Address a record by its slug (``/actors/li-keqiang/``), as NetBox
+    and the proposals and topics do; for links made before slugs were the
+    address, a number that is no record's slug is taken as the record's id
+    (``/actors/7/``). A slug always wins over an id, so a record whose slug
+    is all digits stays reachable by it.
+
+    The id is resolved to the slug once, before the handler runs, so
+    everything downstream (ETags, row locks, history) sees one lookup."""
+
+    lookup_field = "slug"
+    lookup_value_regex = r"[-a-zA-Z0-9_]+"
+    accepts_id_for_slug = True  # documented on the path parameter (proposals.api.schema)
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        value = self.kwargs.get(self.lookup_field)
+        if value is None or not value.isdigit() or int(value) > MAX_ID:
+            return
+        model = self.get_queryset().model
+        slugs = list(model._base_manager.filter(Q(slug=value) | Q(pk=int(value))).values_list("slug", flat=True)[:2])
+        if slugs and value not in slugs:
+            self.kwargs[self.lookup_field] = slugs[0]
+
+
 class ProtectedDeleteMixin:
     """Deletes go through ``services.record_delete``; one refused because
     proposals still rely on the record is a 409 that says why."""
@@ -182,9 +208,10 @@ class HistoryMixin:
     """
 
     @extend_schema(
-        summary="Change history",
+        summary="Change history of {noun}",
         description=(
-            "Every saved version, newest first: the kind of change, its time, field-level differences, the "
+            "Every saved version of the {noun}, newest first: the kind of change, its time, field-level "
+            "differences, the "
             "reason (e.g. `status event added: stalled, 2016-03-01`) and the author's `role` (`staff`, "
             "`editor` or `system`). `user` (a username) is shown only to editors; it is null for everyone else. "
             "For a deleted record, editors still get its history, the deletion first; others get 404."
@@ -218,15 +245,22 @@ class HistoryMixin:
             return None
         field = opts.pk.attname if self.lookup_field == "pk" else self.lookup_field
         value = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
-        try:
-            deletion = (
-                model.history.filter(**{field: value}, history_type="-")
-                .order_by("-history_date", "-history_id")
-                .values_list(opts.pk.attname, flat=True)
-                .first()
-            )
-        except (TypeError, ValueError, DjangoValidationError):
-            return None  # e.g. a non-numeric id
+        lookups = [{field: value}]
+        if getattr(self, "accepts_id_for_slug", False) and value.isdigit() and int(value) <= MAX_ID:
+            lookups.append({opts.pk.attname: int(value)})  # the slug first, then the id (SlugOrIdLookupMixin)
+        deletion = None
+        for lookup in lookups:
+            try:
+                deletion = (
+                    model.history.filter(**lookup, history_type="-")
+                    .order_by("-history_date", "-history_id")
+                    .values_list(opts.pk.attname, flat=True)
+                    .first()
+                )
+            except (TypeError, ValueError, DjangoValidationError):
+                return None  # e.g. a non-numeric id
+            if deletion is not None:
+                break
         if deletion is None or model._base_manager.filter(pk=deletion).exists():
             return None
         return model.history.filter(**{opts.pk.attname: deletion})

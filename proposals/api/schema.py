@@ -6,11 +6,23 @@ and contract tests (schemathesis) would meet undocumented 4xx codes. The
 codes each kind of operation adds are listed once here.
 """
 
+from django.conf import settings
+from django.contrib.auth import get_permission_codename
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+#: A real slug from the seed corpus per kind of record, for path parameter docs.
+EXAMPLE_SLUGS = {
+    "proposal": "sco-anti-extremism-treaty",
+    "actor": "li-keqiang",
+    "venue": "sco-summit-2015-zhengzhou",
+    "source": "fu-2014-seeking-common-ground",
+    "topic": "terror-financing",
+}
 
 
 class ProblemFieldErrorSerializer(serializers.Serializer):
@@ -82,7 +94,103 @@ ETAG_HEADER = {
 }
 
 
+FORMAT_DESCRIPTION = (
+    "`csv`: the CSV export of every matching proposal, not paginated (the same as `Accept: text/csv`); "
+    "`json` (the default): JSON. Any other value is a 404."
+)
+
+
+TOKEN_HOW_TO = (
+    "Send `Authorization: Token <token>`. Tokens are issued by staff to an editor's account with "
+    "`manage.py issue_token USERNAME` (`make token FOR=USERNAME` on a development checkout), are shown once, "
+    "expire after `API_TOKEN_TTL_DAYS` (90 by default) and are revoked in the admin (Knox › Auth tokens). "
+    "Reading needs no token unless the deployment sets `API_READ_REQUIRES_AUTH`."
+)
+
+
+class KnoxTokenScheme(OpenApiAuthenticationExtension):
+    """django-rest-knox's token scheme, with how to get a token: the docs'
+    "Authorize" dialog is where a client developer looks for it."""
+
+    target_class = "knox.auth.TokenAuthentication"
+    name = "knoxApiToken"
+    priority = 1  # over drf-spectacular's built-in knox extension
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "header", "name": "Authorization", "description": TOKEN_HOW_TO}
+
+
+PERMISSION_ACTIONS = {"POST": "add", "PUT": "change", "PATCH": "change", "DELETE": "delete"}
+
+
 class ProblemAutoSchema(AutoSchema):
+    def _model(self):
+        # From the serializer: a proposal part's queryset needs the URL's slug.
+        return self.view.get_serializer_class().Meta.model
+
+    def get_auth(self):
+        # Public reads need no credentials: the empty requirement `{}` says
+        # so, and Swagger UI stops showing a lock on them.
+        auth = super().get_auth()
+        if self.method == "GET" and not settings.API_READ_REQUIRES_AUTH and auth and {} not in auth:
+            auth.append({})
+        return auth
+
+    def _who_may_call(self) -> str:
+        if self.method == "GET":
+            if settings.API_READ_REQUIRES_AUTH:
+                return "**Who may call it:** any signed-in user or token holder (this deployment requires sign-in)."
+            return "**Who may call it:** anyone; no token needed."
+        opts = self._model()._meta
+        codename = get_permission_codename(PERMISSION_ACTIONS[self.method], opts)
+        return (
+            f"**Who may call it:** editors: users holding the `{opts.app_label}.{codename}` permission (the "
+            "Editors group does), authenticated by token (`Authorization: Token <token>`) or by a session "
+            "(the browsable API, with its CSRF token). Anonymous: 401; signed in without the permission: 403."
+        )
+
+    def _errors_text(self) -> str:
+        lines = [f"* `{code}`: {ERROR_DESCRIPTIONS[code]}" for code in self._error_codes()]
+        return "**Errors** (RFC 9457 problem details, `application/problem+json`):\n\n" + "\n".join(lines)
+
+    def _path_parameter_description(self, name: str) -> str | None:
+        if name == "proposal_slug":
+            return "The proposal's slug, e.g. `sco-anti-extremism-treaty`."
+        if name != "slug":
+            return None
+        noun = self._model()._meta.verbose_name
+        text = f"The {noun}'s slug, its stable address, e.g. `{EXAMPLE_SLUGS.get(noun, 'a-slug')}`."
+        if getattr(self.view, "accepts_id_for_slug", False):
+            text += f" A number that is no {noun}'s slug is taken as the {noun}'s `id` (older links)."
+        return text
+
+    def get_operation(self, *args, **kwargs):
+        operation = super().get_operation(*args, **kwargs)
+        if operation is None:
+            return operation
+        # Texts shared by several resources (the history action) name theirs.
+        noun = str(self._model()._meta.verbose_name)
+        for key in ("summary", "description"):
+            if key in operation:
+                operation[key] = operation[key].replace("{noun}", noun)
+        # Every operation's text says what it does (its own description),
+        # who may call it and its errors, for a reader of that one operation.
+        operation["description"] = "\n\n".join(
+            part for part in (operation.get("description", ""), self._who_may_call(), self._errors_text()) if part
+        )
+        for parameter in operation.get("parameters", []):
+            if parameter.get("description"):
+                continue
+            if parameter["in"] == "path":
+                description = self._path_parameter_description(parameter["name"])
+            elif parameter["in"] == "query" and parameter["name"] == "format":
+                description = FORMAT_DESCRIPTION
+            else:
+                description = None
+            if description:
+                parameter["description"] = description
+        return operation
+
     def _versioned(self) -> bool:
         return bool(getattr(self.view, "conditional_writes", False))
 

@@ -153,19 +153,41 @@ class RelationSerializer(StrictFieldsMixin, serializers.Serializer):
 # --------------------------------------------------------------------------
 
 
+OFFSET_UNIT = (
+    "Counted in Unicode code points (Python `str` indices), not bytes and not UTF-16 units: "
+    "`text[start:end] == quote` in Python. In JavaScript use `start_utf16`/`end_utf16`."
+)
+
+
 class EvidenceSerializer(LosslessModelSerializer):
     """A verbatim quote and where it sits in its source: ``text[start:end] ==
-    quote``. When adding one, leave ``start``/``end`` out to have them found;
-    give ``start`` to pick one of several occurrences."""
+    quote``, offsets counted in Unicode code points. ``start_utf16`` and
+    ``end_utf16`` give the same span in UTF-16 code units, the unit of
+    JavaScript strings (``text.slice(start_utf16, end_utf16) === quote``);
+    they differ once an emoji or other character above U+FFFF precedes the
+    quote. When adding one, leave ``start``/``end`` out to have them found;
+    give ``start`` (code points) to pick one of several occurrences."""
 
     source = SourceRefSerializer()
-    start = serializers.IntegerField(min_value=0, required=False, allow_null=True)
-    end = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    start = serializers.IntegerField(
+        min_value=0, required=False, allow_null=True, help_text=f"Offset of the quote's first character. {OFFSET_UNIT}"
+    )
+    end = serializers.IntegerField(
+        min_value=1, required=False, allow_null=True, help_text=f"Offset just past the quote (exclusive). {OFFSET_UNIT}"
+    )
+    start_utf16 = serializers.IntegerField(
+        read_only=True,
+        help_text="`start` in UTF-16 code units, for JavaScript, Java and C#: "
+        "`text.slice(start_utf16, end_utf16) === quote`. Computed by the server; ignored when sent.",
+    )
+    end_utf16 = serializers.IntegerField(
+        read_only=True, help_text="`end` in UTF-16 code units (exclusive). Computed by the server; ignored when sent."
+    )
 
     class Meta:
         model = Evidence
-        fields = ["id", "quote", "source", "start", "end", "note", "created_at"]
-        read_only_fields = ["id", "created_at"]
+        fields = ["id", "quote", "source", "start", "end", "start_utf16", "end_utf16", "note", "created_at"]
+        read_only_fields = ["id", "start_utf16", "end_utf16", "created_at"]
 
 
 class StatusEventSerializer(LosslessModelSerializer):

@@ -9,12 +9,20 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import JSONParser
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 
 from .. import services
 from ..models import Actor, Evidence, Proposal, Source, StatusEvent, Topic, Venue
 from .filters import ActorFilterSet, ProposalFilterSet, SourceFilterSet, VenueFilterSet
-from .mixins import ConditionalWriteMixin, HistoryMixin, ProtectedDeleteMixin, check_if_match, etag_for
+from .mixins import (
+    ConditionalWriteMixin,
+    HistoryMixin,
+    ProtectedDeleteMixin,
+    SlugOrIdLookupMixin,
+    check_if_match,
+    etag_for,
+)
 from .pagination import ProposalPagination
 from .renderers import CSVRenderer, proposal_csv_rows
 from .serializers import (
@@ -28,6 +36,11 @@ from .serializers import (
     TopicSerializer,
     VenueSerializer,
 )
+
+#: Bodies are JSON only, as the docs say: a form-encoded or multipart body is
+#: refused with 415. The browsable API then offers its raw-data form with a
+#: JSON body instead of HTML forms (DRF shows those only for form parsers).
+JSON_ONLY = [JSONParser]
 
 PROPOSAL_EXAMPLE = {
     "slug": "sco-anti-extremism-treaty",
@@ -61,20 +74,56 @@ PROPOSAL_EXAMPLE = {
         },
     ),
     retrieve=extend_schema(
-        summary="Get a proposal", description="One proposal with its quotes, timeline and relations."
+        summary="Get a proposal",
+        description=(
+            "One proposal by its slug, with everything about it: venue, proponents with their roles, topics, "
+            "parties, its verbatim evidence quotes (offsets in code points and in UTF-16 units), its status "
+            "timeline oldest first, and typed relations to other proposals. The strong `ETag` it returns is "
+            "what `If-Match` needs for a write; send it as `If-None-Match` to get 304 while nothing changed."
+        ),
     ),
     create=extend_schema(
         summary="Create a proposal",
-        description="Creates the proposal and opens its status timeline with `initial_status` (default `proposed`).",
+        description=(
+            "Creates a proposal from a JSON body; `slug` and `title` are required. Related records are given by "
+            'reference: `venue` and `parties` as `{"id": …}`, `proponents` as `{"id": <actor id>, "role", '
+            '"primary"}`, `topics` as `{"slug": …}`, `related` as `{"relation", "slug"}`. `status` is '
+            "read-only.\n\nThe timeline: with `proposed_on`, it opens with one status event dated `proposed_on` "
+            "(at `proposed_precision`) with `initial_status` (default `proposed`). Without `proposed_on` no date "
+            "is invented: the timeline starts empty, the status is `proposed`, and any other `initial_status` is "
+            "a 400 on `proposed_on`. `proposed_on` may not be in the future (400 on `proposed_on`). Answers 201 "
+            "with the proposal and its `ETag`."
+        ),
         examples=[OpenApiExample("A new proposal", value=PROPOSAL_EXAMPLE, request_only=True)],
     ),
     update=extend_schema(
-        summary="Replace a proposal",
-        description="Replaces the writable fields. `status` is read-only: add a status event.",
+        summary="Update a proposal, required fields included",
+        description=(
+            "Sets the writable fields sent in the body; `slug` and `title` are required. This is not a full "
+            "replacement: **a writable field left out keeps its current value**. A list that is sent "
+            "(`proponents`, `topics`, `parties`, `related`) replaces the whole list: send `[]` to clear one, "
+            '`"venue": null` to clear the venue. Read-only fields echoed from a read (`id`, `status`, `evidence`, '
+            "`events`, …) are ignored, so a body you read can be sent back unchanged. `status` changes only by "
+            "adding a status event; `initial_status` is refused. Send the `ETag` of your last read as `If-Match`."
+        ),
     ),
-    partial_update=extend_schema(summary="Change some fields of a proposal"),
+    partial_update=extend_schema(
+        summary="Change some fields of a proposal",
+        description=(
+            "Changes only the fields sent; none is required. A list that is sent replaces the whole list. "
+            "`proposed_on` may not be in the future, nor after the proposal's earliest status event (400 on "
+            "`proposed_on`). `status` changes only by adding a status event. Send the `ETag` of your last read "
+            "as `If-Match`; the answer is the whole proposal with its new `ETag`."
+        ),
+    ),
     destroy=extend_schema(
-        summary="Delete a proposal", description="Deletes it with its quotes and timeline; its history is kept."
+        summary="Delete a proposal",
+        description=(
+            "Deletes the proposal with its quotes, proponent links, status timeline and relations (both ways). "
+            "Its history is kept and staff can restore it, parts included, from the admin. Proposals that "
+            "related to it change, so their ETags move. Send the `ETag` of your last read as `If-Match`; 204 "
+            "on success."
+        ),
     ),
 )
 class ProposalViewSet(ConditionalWriteMixin, HistoryMixin, viewsets.ModelViewSet):
@@ -83,6 +132,8 @@ class ProposalViewSet(ConditionalWriteMixin, HistoryMixin, viewsets.ModelViewSet
 
     Proposals are addressed by their stable `slug`. The status changes only
     by adding a status event (`POST /proposals/{slug}/events/`)."""
+
+    parser_classes = JSON_ONLY
 
     lookup_field = "slug"
     lookup_value_regex = r"[-a-zA-Z0-9_]+"
@@ -167,12 +218,26 @@ class ProposalPartWriteMixin:
 
 
 @extend_schema_view(
-    list=extend_schema(summary="A proposal's status timeline", description="Oldest first.", tags=["proposals"]),
+    list=extend_schema(
+        summary="A proposal's status timeline",
+        description=(
+            "Every status event of the proposal, oldest first (by date, then by when it was recorded), not "
+            "paginated. Each gives the status, the date it occurred at its `precision` (day, month or year; "
+            "month and year store the period's first day), a note, the id of the evidence quote backing it, and "
+            "the recorder's role. The proposal's `status` is its latest event's."
+        ),
+        tags=["proposals"],
+    ),
     create=extend_schema(
         summary="Add a status event",
         description=(
             "The one way to change a proposal's status: the proposal's current status becomes the status "
-            "of its latest event (by date, then by when it was recorded)."
+            "of its latest event (by date, then by when it was recorded), so an event dated before the latest "
+            "one is added to the history without changing the status. `occurred_on` may not be after tomorrow "
+            "(UTC) nor before the proposal's `proposed_on` (compared at the coarser precision): either is a 400 "
+            "on `occurred_on`. `evidence`, when given, must be the id of one of this proposal's quotes. Honours "
+            "`If-Match` with the proposal's `ETag`; the 201 carries the event, and the proposal's new tag in "
+            "`X-Proposal-ETag`."
         ),
         tags=["proposals"],
         examples=[
@@ -193,6 +258,8 @@ class ProposalEventViewSet(
     ProposalPartWriteMixin, mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
 ):
     """The dated status timeline of one proposal."""
+
+    parser_classes = JSON_ONLY
 
     serializer_class = StatusEventSerializer
     pagination_class = None
@@ -221,13 +288,24 @@ class ProposalEventViewSet(
 
 
 @extend_schema_view(
-    list=extend_schema(summary="A proposal's evidence quotes", tags=["proposals"]),
+    list=extend_schema(
+        summary="A proposal's evidence quotes",
+        description=(
+            "Every verbatim quote backing the proposal, by source then offset, not paginated: the quote, its "
+            "source (`{id, title}`), its offsets `start`/`end` in Unicode code points (`text[start:end] == "
+            "quote`) and `start_utf16`/`end_utf16` in UTF-16 units (`text.slice(start_utf16, end_utf16)` in "
+            "JavaScript), and a note. The source's text is at `GET /api/v1/sources/{slug}/`."
+        ),
+        tags=["proposals"],
+    ),
     create=extend_schema(
         summary="Attach an evidence quote",
         description=(
-            "The quote must occur verbatim in the source. Leave `start`/`end` out to have them found; a quote "
-            "that occurs several times needs `start`. An absent or ambiguous quote, or offsets that do not hold "
-            "it, is a 400 naming the field."
+            'The quote must occur verbatim in the source (`source` as `{"id": …}`). Leave `start`/`end` out '
+            "to have them found; a quote that occurs several times needs `start` (in code points). An absent or "
+            "ambiguous quote, or offsets that do not hold it, is a 400 naming the field. Honours `If-Match` with "
+            "the proposal's `ETag`; the 201 carries the quote with its offsets, and the proposal's new tag in "
+            "`X-Proposal-ETag`."
         ),
         tags=["proposals"],
         examples=[
@@ -247,12 +325,14 @@ class ProposalEvidenceViewSet(
 ):
     """The verbatim quotes backing one proposal, with their offsets."""
 
+    parser_classes = JSON_ONLY
+
     serializer_class = EvidenceSerializer
     pagination_class = None
     filter_backends = []
 
     def get_queryset(self):
-        return Evidence.objects.filter(proposal=_proposal_for(self)).select_related("source").defer("source__text")
+        return Evidence.objects.filter(proposal=_proposal_for(self)).with_source_prefix()
 
     def perform_create(self, serializer):
         data = serializer.validated_data
@@ -267,22 +347,71 @@ class ProposalEvidenceViewSet(
         )
 
 
-def _crud_schema(noun: str, plural: str):
+def _crud_schema(noun: str, plural: str, *, listing: str, shows: str, required: str, delete_refused: str):
+    """The six operations of a reference-data resource, each described on
+    its own: what it does for this resource, its rules and its errors."""
+    name = noun.split(" ", 1)[1]
     return extend_schema_view(
-        list=extend_schema(summary=f"List {plural}"),
-        retrieve=extend_schema(summary=f"Get {noun}"),
-        create=extend_schema(summary=f"Create {noun}"),
-        update=extend_schema(summary=f"Replace {noun}"),
-        partial_update=extend_schema(summary=f"Change some fields of {noun}"),
-        destroy=extend_schema(summary=f"Delete {noun}", description="Refused with 409 while proposals refer to it."),
+        list=extend_schema(
+            summary=f"List {plural}",
+            description=f"All {plural}, {listing}, 50 a page (`page_size` up to 200). Filters combine with AND.",
+        ),
+        retrieve=extend_schema(
+            summary=f"Get {noun}",
+            description=(
+                f"One {name} by its slug (an id that is no slug also finds it): {shows}. The strong `ETag` it "
+                "returns is what `If-Match` needs for a write; send it as `If-None-Match` to get 304 while "
+                "nothing changed."
+            ),
+        ),
+        create=extend_schema(
+            summary=f"Create {noun}",
+            description=(
+                f"Creates {noun} from a JSON body; required: {required}. A slug already in use is a 400 on "
+                f"`slug`. Answers 201 with the new {name} and its `ETag`."
+            ),
+        ),
+        update=extend_schema(
+            summary=f"Update {noun}, required fields included",
+            description=(
+                f"Sets the writable fields of the {name} sent in the body; required: {required}. This is not a "
+                "full replacement: **a writable field left out keeps its current value**. Read-only fields echoed "
+                "from a read are ignored. Send the `ETag` of your last read as `If-Match`."
+            ),
+        ),
+        partial_update=extend_schema(
+            summary=f"Change some fields of {noun}",
+            description=(
+                f"Changes only the fields of the {name} sent; none is required. Proposals that show the {name} "
+                "change with it, so their ETags move. Send the `ETag` of your last read as `If-Match`."
+            ),
+        ),
+        destroy=extend_schema(
+            summary=f"Delete {noun}",
+            description=(
+                f"Deletes the {name}; refused with 409 while {delete_refused}. Its history stays readable by "
+                "editors at the same URL. Send the `ETag` of your last read as `If-Match`; 204 on success."
+            ),
+        ),
     )
 
 
-@_crud_schema("an actor", "actors")
-class ActorViewSet(ConditionalWriteMixin, HistoryMixin, ProtectedDeleteMixin, viewsets.ModelViewSet):
+@_crud_schema(
+    "an actor",
+    "actors",
+    listing="by name",
+    shows="name, whether the texts name it, kind, description, affiliation and country code",
+    required="`slug`, `name`, `kind`",
+    delete_refused="a proposal names it as proponent or party",
+)
+class ActorViewSet(
+    SlugOrIdLookupMixin, ConditionalWriteMixin, HistoryMixin, ProtectedDeleteMixin, viewsets.ModelViewSet
+):
     """People, organisations, states and intergovernmental bodies that put
     proposals forward or are party to them. Unnamed actors ("one Chinese
     scholar") are listed with `named: false`."""
+
+    parser_classes = JSON_ONLY
 
     queryset = Actor.objects.with_related()
     serializer_class = ActorSerializer
@@ -291,10 +420,21 @@ class ActorViewSet(ConditionalWriteMixin, HistoryMixin, ProtectedDeleteMixin, vi
     ordering = ["name", "id"]
 
 
-@_crud_schema("a venue", "venues")
-class VenueViewSet(ConditionalWriteMixin, HistoryMixin, ProtectedDeleteMixin, viewsets.ModelViewSet):
+@_crud_schema(
+    "a venue",
+    "venues",
+    listing="by name",
+    shows="name, kind, organisation, place, dates and note",
+    required="`slug`, `name`, `kind`",
+    delete_refused="a proposal was put forward at it",
+)
+class VenueViewSet(
+    SlugOrIdLookupMixin, ConditionalWriteMixin, HistoryMixin, ProtectedDeleteMixin, viewsets.ModelViewSet
+):
     """Summits, meetings, standing bodies, bilateral channels, frameworks and
     publications where proposals are put forward or taken up."""
+
+    parser_classes = JSON_ONLY
 
     queryset = Venue.objects.with_related()
     serializer_class = VenueSerializer
@@ -303,11 +443,22 @@ class VenueViewSet(ConditionalWriteMixin, HistoryMixin, ProtectedDeleteMixin, vi
     ordering = ["name", "id"]
 
 
-@_crud_schema("a source", "sources")
-class SourceViewSet(ConditionalWriteMixin, HistoryMixin, ProtectedDeleteMixin, viewsets.ModelViewSet):
+@_crud_schema(
+    "a source",
+    "sources",
+    listing="newest publication first, without their texts",
+    shows="its metadata, its SHA-256 and its full verbatim `text`, which quote offsets index",
+    required="`slug`, `title`, `text`",
+    delete_refused="evidence quotes point into it",
+)
+class SourceViewSet(
+    SlugOrIdLookupMixin, ConditionalWriteMixin, HistoryMixin, ProtectedDeleteMixin, viewsets.ModelViewSet
+):
     """The texts proposals are drawn from. A source's detail includes its
     full `text`, so a client can highlight every quote by its offsets
     (`text[start:end] == quote`). Lists leave the text out."""
+
+    parser_classes = JSON_ONLY
 
     filterset_class = SourceFilterSet
     ordering_fields = ["published_on", "title", "updated_at"]
@@ -323,9 +474,18 @@ class SourceViewSet(ConditionalWriteMixin, HistoryMixin, ProtectedDeleteMixin, v
         return SourceListSerializer if self.action == "list" else SourceSerializer
 
 
-@_crud_schema("a topic", "topics")
+@_crud_schema(
+    "a topic",
+    "topics",
+    listing="by name",
+    shows="name and description",
+    required="`slug`, `name`",
+    delete_refused="a proposal carries it",
+)
 class TopicViewSet(ConditionalWriteMixin, HistoryMixin, ProtectedDeleteMixin, viewsets.ModelViewSet):
     """Policy areas that classify proposals, addressed by slug."""
+
+    parser_classes = JSON_ONLY
 
     queryset = Topic.objects.all()
     serializer_class = TopicSerializer

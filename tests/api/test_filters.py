@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from proposals.models import Proposal
+from proposals.models import Proposal, Topic
 from tests.factories import (
     ActorFactory,
     EvidenceFactory,
@@ -121,14 +121,22 @@ def test_status_filter_accepts_several_values(api, catalogue):
     assert slug_set(api, "status=proposed&status=adopted") == {"alpha", "bravo"}
 
 
-def test_venue_filter_accepts_one_or_several_ids(api, catalogue):
-    assert slug_set(api, f"venue={catalogue.v1.pk}") == {"alpha", "delta"}
-    assert slug_set(api, f"venue={catalogue.v1.pk}&venue={catalogue.v2.pk}") == {"alpha", "bravo", "delta"}
+def test_venue_filter_accepts_one_or_several_slugs(api, catalogue):
+    v1, v2 = catalogue.v1, catalogue.v2
+    assert slug_set(api, f"venue={v1.slug}") == {"alpha", "delta"}
+    assert slug_set(api, f"venue={v1.slug}&venue={v2.slug}") == {"alpha", "bravo", "delta"}
+
+
+def test_venue_id_filter_accepts_one_or_several_ids(api, catalogue):
+    assert slug_set(api, f"venue_id={catalogue.v1.pk}") == {"alpha", "delta"}
+    assert slug_set(api, f"venue_id={catalogue.v1.pk}&venue_id={catalogue.v2.pk}") == {"alpha", "bravo", "delta"}
 
 
 def test_proponent_filter_matches_any_role(api, catalogue):
-    assert slug_set(api, f"proponent={catalogue.a1.pk}") == {"alpha", "bravo"}
-    assert slug_set(api, f"proponent={catalogue.a2.pk}") == {"bravo", "charlie"}
+    assert slug_set(api, f"proponent={catalogue.a1.slug}") == {"alpha", "bravo"}
+    assert slug_set(api, f"proponent={catalogue.a2.slug}") == {"bravo", "charlie"}
+    assert slug_set(api, f"proponent_id={catalogue.a1.pk}") == {"alpha", "bravo"}
+    assert slug_set(api, f"proponent_id={catalogue.a2.pk}") == {"bravo", "charlie"}
 
 
 def test_role_filter_matches_any_proponent(api, catalogue):
@@ -137,9 +145,11 @@ def test_role_filter_matches_any_proponent(api, catalogue):
 
 
 def test_proponent_and_role_must_hold_on_the_same_link(api, catalogue):
-    assert slug_set(api, f"proponent={catalogue.a1.pk}&role=endorsed") == {"bravo"}
+    assert slug_set(api, f"proponent={catalogue.a1.slug}&role=endorsed") == {"bravo"}
+    assert slug_set(api, f"proponent_id={catalogue.a1.pk}&role=endorsed") == {"bravo"}
     # bravo has a2 (called_for) and someone endorsing it, but a2 does not endorse it.
-    assert slug_set(api, f"proponent={catalogue.a2.pk}&role=endorsed") == set()
+    assert slug_set(api, f"proponent={catalogue.a2.slug}&role=endorsed") == set()
+    assert slug_set(api, f"proponent_id={catalogue.a2.pk}&role=endorsed") == set()
 
 
 def test_topic_filter_takes_slugs_and_lists_each_proposal_once(api, catalogue):
@@ -147,15 +157,29 @@ def test_topic_filter_takes_slugs_and_lists_each_proposal_once(api, catalogue):
     assert slug_set(api, "topic=borders&topic=finance") == {"alpha", "bravo", "charlie"}
 
 
+def test_topic_id_filter_takes_ids(api, catalogue):
+    borders, finance = Topic.objects.get(slug="borders"), Topic.objects.get(slug="finance")
+    assert slug_set(api, f"topic_id={borders.pk}") == {"alpha", "charlie"}
+    assert slug_set(api, f"topic_id={borders.pk}&topic_id={finance.pk}") == {"alpha", "bravo", "charlie"}
+
+
 def test_party_filter(api, catalogue):
-    assert slug_set(api, f"party={catalogue.a3.pk}") == {"alpha", "charlie"}
-    assert slug_set(api, f"party={catalogue.a1.pk}") == {"charlie"}
+    assert slug_set(api, f"party={catalogue.a3.slug}") == {"alpha", "charlie"}
+    assert slug_set(api, f"party={catalogue.a1.slug}") == {"charlie"}
+    assert slug_set(api, f"party_id={catalogue.a3.pk}") == {"alpha", "charlie"}
+    assert slug_set(api, f"party_id={catalogue.a1.pk}") == {"charlie"}
 
 
 def test_source_filter_lists_each_proposal_once(api, catalogue):
-    assert slug_set(api, f"source={catalogue.s1.pk}") == {"alpha"}
-    assert slug_set(api, f"source={catalogue.s2.pk}") == {"bravo"}
-    assert api.get(f"{URL}?source={catalogue.s2.pk}").json()["count"] == 1
+    assert slug_set(api, f"source={catalogue.s1.slug}") == {"alpha"}
+    assert slug_set(api, f"source={catalogue.s2.slug}") == {"bravo"}
+    assert slug_set(api, f"source_id={catalogue.s2.pk}") == {"bravo"}
+    assert api.get(f"{URL}?source={catalogue.s2.slug}").json()["count"] == 1
+
+
+def test_slug_and_id_forms_of_one_filter_combine_with_and(api, catalogue):
+    assert slug_set(api, f"venue={catalogue.v1.slug}&venue_id={catalogue.v1.pk}") == {"alpha", "delta"}
+    assert slug_set(api, f"venue={catalogue.v1.slug}&venue_id={catalogue.v2.pk}") == set()
 
 
 def test_proposed_after_and_before_are_inclusive(api, catalogue):
@@ -172,9 +196,9 @@ def test_updated_since_takes_an_iso_datetime(api, catalogue):
 
 def test_filters_combine_with_and(api, catalogue):
     assert slug_set(api, "status=proposed&status=adopted&topic=borders") == {"alpha"}
-    assert slug_set(api, f"venue={catalogue.v1.pk}&proponent={catalogue.a3.pk}&role=endorsed") == {"delta"}
-    assert slug_set(api, f"topic=finance&party={catalogue.a3.pk}&proposed_after=2017-01-01") == {"charlie"}
-    assert slug_set(api, f"source={catalogue.s1.pk}&status=adopted") == set()
+    assert slug_set(api, f"venue={catalogue.v1.slug}&proponent={catalogue.a3.slug}&role=endorsed") == {"delta"}
+    assert slug_set(api, f"topic=finance&party={catalogue.a3.slug}&proposed_after=2017-01-01") == {"charlie"}
+    assert slug_set(api, f"source={catalogue.s1.slug}&status=adopted") == set()
 
 
 @pytest.mark.parametrize(
@@ -184,18 +208,25 @@ def test_filters_combine_with_and(api, catalogue):
         ("status=proposed&status=", "status"),
         ("venue=abc", "venue"),
         ("venue=999999", "venue"),
-        ("venue=1.5", "venue"),
-        ("venue=99999999999999999999", "venue"),
+        ("venue_id=abc", "venue_id"),
+        ("venue_id=999999", "venue_id"),
+        ("venue_id=1.5", "venue_id"),
+        ("venue_id=99999999999999999999", "venue_id"),
         ("proponent=x", "proponent"),
-        ("proponent=999999", "proponent"),
-        ("proponent=-99999999999999999999", "proponent"),
+        ("proponent_id=x", "proponent_id"),
+        ("proponent_id=999999", "proponent_id"),
+        ("proponent_id=-99999999999999999999", "proponent_id"),
         ("role=chief", "role"),
         ("topic=no-such-topic", "topic"),
+        ("topic_id=no-such-topic", "topic_id"),
+        ("topic_id=999999", "topic_id"),
         ("party=abc", "party"),
-        ("party=999999", "party"),
+        ("party_id=abc", "party_id"),
+        ("party_id=999999", "party_id"),
         ("source=abc", "source"),
-        ("source=999999", "source"),
-        ("source=99999999999999999999", "source"),
+        ("source_id=abc", "source_id"),
+        ("source_id=999999", "source_id"),
+        ("source_id=99999999999999999999", "source_id"),
         ("proposed_after=2020-13-01", "proposed_after"),
         ("proposed_before=yesterday", "proposed_before"),
         ("updated_since=not-a-time", "updated_since"),

@@ -143,12 +143,12 @@ def test_actor_venue_source_topic_reads_take_fixed_queries(api, db, django_asser
 
     # Details: one query each.
     for url in [
-        f"/api/v1/actors/{actors[0].pk}/",
-        f"/api/v1/venues/{venues[0].pk}/",
-        f"/api/v1/sources/{quoted.pk}/",
+        f"/api/v1/actors/{actors[0].slug}/",
+        f"/api/v1/venues/{venues[0].slug}/",
+        f"/api/v1/sources/{quoted.slug}/",
         f"/api/v1/topics/{topics[0].slug}/",
     ]:
         with django_assert_num_queries(1):
             body = get(api, url).json()
     assert body["slug"] == topics[0].slug
-    assert get(api, f"/api/v1/sources/{quoted.pk}/").json()["evidence_count"] == n
+    assert get(api, f"/api/v1/sources/{quoted.slug}/").json()["evidence_count"] == n

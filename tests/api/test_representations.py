@@ -131,6 +131,8 @@ def test_detail_adds_summary_parties_evidence_events_and_related(api, db, editor
             "source": {"id": evidence.source_id, "title": "The report"},
             "start": evidence.start,
             "end": evidence.end,
+            "start_utf16": evidence.start,  # no character above U+FFFF precedes it
+            "end_utf16": evidence.end,
             "note": "",
             "created_at": evidence.created_at.isoformat().replace("+00:00", "Z"),
         }

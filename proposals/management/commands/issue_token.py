@@ -23,7 +23,9 @@ class Command(BaseCommand):
     def handle(self, *args, username, days, **options):
         user = get_user_model().objects.filter(username=username).first()
         if user is None:
-            raise CommandError(f"No user named {username!r}. Create one with: manage.py createsuperuser")
+            raise CommandError(
+                f"No user named {username!r}. Create one with: make superuser (or manage.py createsuperuser)"
+            )
         if not user.is_active:
             raise CommandError(f"User {username!r} is inactive.")
         instance, token = AuthToken.objects.create(
