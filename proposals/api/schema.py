@@ -6,6 +6,7 @@ and contract tests (schemathesis) would meet undocumented 4xx codes. The
 codes each kind of operation adds are listed once here.
 """
 
+from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
@@ -126,3 +127,10 @@ class ProblemAutoSchema(AutoSchema):
             if self.method == "GET" and self._is_detail():
                 responses["304"] = {"description": "Not modified: your `If-None-Match` ETag is current."}
         return responses
+
+
+class ThrottledKnoxTokenScheme(KnoxTokenScheme):
+    """The schema's ``knoxApiToken`` scheme for the project's knox subclass
+    (proposals.api.authentication), which drf-spectacular does not match by itself."""
+
+    target_class = "proposals.api.authentication.TokenAuthentication"
