@@ -5,7 +5,7 @@ from django.contrib.auth import get_permission_codename
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import ProtectedError, RestrictedError
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -18,9 +18,10 @@ from rest_framework.response import Response
 
 from .. import services
 from ..models import Actor, Evidence, Proposal, Source, StatusEvent, Topic, Venue
+from .export import proposal_csv_response
 from .filters import ActorFilterSet, ProposalFilterSet, SourceFilterSet, VenueFilterSet
 from .pagination import ProposalPagination
-from .renderers import CSVRenderer, proposal_csv_rows
+from .renderers import CSVRenderer
 from .serializers import (
     ActorSerializer,
     EvidenceSerializer,
@@ -308,11 +309,7 @@ class ProposalViewSet(ConditionalWriteMixin, HistoryMixin, viewsets.ModelViewSet
         if request.accepted_renderer.format == "csv":
             queryset = self.filter_queryset(self.get_queryset())
             prefix = request.build_absolute_uri(reverse("proposal-detail", kwargs={"slug": "x"}))[:-2]
-            response = StreamingHttpResponse(
-                proposal_csv_rows(queryset.iterator(chunk_size=2000), prefix), content_type="text/csv; charset=utf-8"
-            )
-            response["Content-Disposition"] = 'attachment; filename="proposals.csv"'
-            return response
+            return proposal_csv_response(self, request, queryset, prefix)
         return super().list(request, *args, **kwargs)
 
     def perform_destroy(self, instance):
