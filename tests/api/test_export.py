@@ -7,10 +7,11 @@ import gc
 import tracemalloc
 
 import pytest
+from django.db import connection
 from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
 
-from proposals.api.export import CHUNK_ROWS
+from proposals.api import export
 from tests.factories import create_proposals_in_bulk
 
 from .helpers import assert_problem
@@ -80,14 +81,24 @@ def _peak_bytes_of_an_export() -> tuple[int, int]:
     return rows, peak
 
 
-@pytest.mark.slow
-def test_an_export_runs_in_constant_memory(settings, db):
+def test_an_export_runs_in_constant_memory(settings, monkeypatch, db):
+    """Peak memory while streaming 2 chunks of rows and 8 chunks is about the
+    same: rows are read a chunk at a time from a server-side cursor and
+    written out as they come. Chunks are made small here so the test stays
+    quick; docs/OPERATIONS.md has the figures at 100,000.
+
+    PostgreSQL only: that is the production database and the one with
+    server-side cursors. On SQLite (the embedded development database) the
+    same export measured 2.9 MB for 400 rows and 10.8 MB for 1,600."""
+    if connection.vendor != "postgresql":
+        pytest.skip("constant memory is claimed for PostgreSQL's server-side cursor")
+    monkeypatch.setattr(export, "CHUNK_ROWS", 200)
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}
-    create_proposals_in_bulk(CHUNK_ROWS)
+    create_proposals_in_bulk(400)
     small_rows, small_peak = _peak_bytes_of_an_export()
-    create_proposals_in_bulk(3 * CHUNK_ROWS)
+    create_proposals_in_bulk(1200)
     big_rows, big_peak = _peak_bytes_of_an_export()
-    assert (small_rows, big_rows) == (CHUNK_ROWS, 4 * CHUNK_ROWS)
-    # Four times the rows, about the same peak: one chunk of rows at a time.
-    # (Rendering them all at once would need about four times the memory.)
+    assert (small_rows, big_rows) == (400, 1600)
+    # Four times the rows, about the same peak. (Holding them all, as a
+    # non-streaming render does, needs well over twice the memory.)
     assert big_peak < 1.5 * small_peak, (small_peak, big_peak)
