@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format schema bench clean venv
+.PHONY: run prod test lint format schema bench clean venv
 
 # Re-install only when a requirements file changes.
 $(BIN)/.installed-runtime: requirements.txt
@@ -34,6 +34,11 @@ run: $(BIN)/.installed-runtime
 	@echo "  Create an admin user:  $(BIN)/python manage.py createsuperuser"
 	@echo ""
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+## make prod: the production stack without Docker: nginx on PORT (8000) in front of gunicorn, against DATABASE_URL; Ctrl-C stops
+prod: export DJANGO_DEBUG = 0
+prod: $(BIN)/.installed-runtime
+	$(BIN)/python deploy/prod.py --host $(HOST) --port $(PORT)
 
 ## make test: the whole suite; on PostgreSQL when DATABASE_URL points there, else SQLite
 test: export DJANGO_SECRET_KEY ?= insecure-key-for-tests-only
