@@ -586,3 +586,8 @@ def test_readyz_503_on_an_unmigrated_database(pg_database, tmp_path):
         assert headers.get_content_type() == "application/problem+json"
         assert "not migrated" in json.loads(body)["detail"]
         assert fetch(base + "/healthz")[0] == 200
+
+
+def test_a_gunicorn_worker_accepts_no_more_connections_than_it_has_threads(monkeypatch):
+    conf = _gunicorn_conf(monkeypatch, GUNICORN_THREADS="6")
+    assert conf["worker_connections"] == conf["threads"] == 6
