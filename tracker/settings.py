@@ -303,8 +303,12 @@ SPECTACULAR_SETTINGS = {
         "however deep; combine with `updated_since`. A malformed query parameter is a 400 naming it.\n"
         "* **Errors.** Every 4xx and 5xx is RFC 9457 problem details "
         "(`application/problem+json`); validation errors list each field at fault in `errors`.\n"
-        "* **Limits.** Too many requests get 429 with `Retry-After`; while the database is "
-        "unavailable, 503 with `Retry-After`."
+        "* **Limits.** Too many requests get 429 with `Retry-After`; so do repeated failed tokens "
+        "from one address, for a while whatever the token. CSV exports have a stricter limit of "
+        "their own, and while the server's few export slots are busy an export gets 503 with "
+        "`Retry-After`. While the database is unavailable, 503 with `Retry-After`.\n"
+        "* **Tokens.** Revoke the token you are using with `POST /api/v1/auth/logout/`, or all of "
+        "your tokens with `POST /api/v1/auth/logout-all/`."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
