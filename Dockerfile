@@ -1,5 +1,6 @@
 # Production image: gunicorn serving the app, WhiteNoise serving the hashed
-# static files collected at build time. Configuration comes from the
+# static files collected at build time. In production it sits behind nginx
+# (docker-compose.yml's `proxy`), which absorbs slow clients. Configuration comes from the
 # environment at run time (see .env.example); nothing secret is baked in.
 #
 #   docker build -t tracker .
@@ -40,5 +41,8 @@ USER app
 EXPOSE 8000
 
 # Exec form: gunicorn is PID 1 and gets SIGTERM directly for a graceful stop.
+# gunicorn.conf.py: worker class, threads, timeouts, request-line limit and
+# forwarded-header trust, shared with compose, `make prod` and the benchmark.
 # /dev/shm for the worker heartbeat files: /tmp may be a slow overlay or read-only.
-CMD ["gunicorn", "tracker.wsgi", "--bind", "0.0.0.0:8000", "--worker-tmp-dir", "/dev/shm", "--access-logfile", "-"]
+# Meant to run behind nginx (docker-compose.yml, deploy/nginx.conf.template).
+CMD ["gunicorn", "tracker.wsgi", "--config", "gunicorn.conf.py", "--bind", "0.0.0.0:8000", "--worker-tmp-dir", "/dev/shm", "--access-logfile", "-"]

@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run superuser token test lint format schema bench clean venv
+.PHONY: run prod superuser token test lint format schema bench clean venv
 
 # The development secret key: made once, kept in a git-ignored file, so
 # sessions survive a restart of `make run`. The commands below (`make run`,
@@ -56,6 +56,11 @@ superuser: $(BIN)/.installed-runtime $(DEV_KEY_FILE)
 token: $(BIN)/.installed-runtime $(DEV_KEY_FILE)
 	@test -n "$(FOR)" || { echo "Name the user: make token FOR=<username>" >&2; exit 2; }
 	@$(DEV_ENV) $(BIN)/python manage.py issue_token '$(FOR)' $(ARGS)
+
+## make prod: the production stack without Docker: nginx on PORT (8000) in front of gunicorn, against DATABASE_URL; Ctrl-C stops
+prod: export DJANGO_DEBUG = 0
+prod: $(BIN)/.installed-runtime
+	$(BIN)/python deploy/prod.py --host $(HOST) --port $(PORT)
 
 ## make test: the whole suite; on PostgreSQL when DATABASE_URL points there, else SQLite
 test: export DJANGO_SECRET_KEY ?= insecure-key-for-tests-only

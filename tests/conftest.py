@@ -2,6 +2,8 @@
 (PostgreSQL in CI) or the embedded SQLite; nothing is mocked."""
 
 import datetime as dt
+import itertools
+import uuid
 
 import pytest
 from django.contrib.auth.models import Group
@@ -25,6 +27,26 @@ def _plain_static_storage(settings):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+_RUN = uuid.uuid4().hex[:12]
+_TEST_NUMBERS = itertools.count()
+
+
+@pytest.fixture(autouse=True)
+def _own_cache_namespace(settings, tmp_path_factory):
+    """Each test gets fresh throttle counters and export slots under a key
+    prefix of its own, in whatever cache the settings name (a shared Redis
+    when REDIS_URL is set; else files, in a folder of this run's own).
+    Never ``cache.clear()``: on Redis that empties a database that other
+    processes share."""
+    caches = {}
+    for name, config in settings.CACHES.items():
+        config = {**config, "KEY_PREFIX": f"test-{_RUN}-{next(_TEST_NUMBERS)}"}
+        if config["BACKEND"].endswith("FileBasedCache"):
+            config["LOCATION"] = str(tmp_path_factory.getbasetemp() / "cache")
+        caches[name] = config
+    settings.CACHES = caches
 
 
 @pytest.fixture

@@ -262,6 +262,8 @@ def server(pg_cluster):
         # Served like production, from collected (hashed) files: the
         # browsable API's error page needs them.
         DJANGO_STATIC_ROOT=str(pg_cluster.root / "static"),
+        # Export slots and throttle counters of this server's own.
+        DJANGO_CACHE_DIR=str(pg_cluster.root / "cache"),
     )
     collect = subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--no-input", "-v", "0"],
@@ -291,6 +293,7 @@ def server(pg_cluster):
             [
                 str(VENV_BIN / "gunicorn"),
                 "tracker.wsgi",
+                "--config", "gunicorn.conf.py",
                 "--bind", f"127.0.0.1:{port}",
                 "--workers", "1",
                 "--timeout", "30",
@@ -359,6 +362,14 @@ def test_api_survives_database_outage_and_recovers_without_restart(pg_cluster, s
                 assert result[1].get("retry-after") == "5", result[1]
                 assert "database" in body["detail"].lower(), body
 
+        # The CSV export checks the database before its first byte: a 503
+        # problem, not "200 text/csv" with a header row and a cut stream.
+        # Three times: a failed export must not keep one of its two slots.
+        for attempt in (1, 2, 3):
+            result = request(port, "GET", "/api/v1/proposals/?format=csv", headers={"Accept": "text/csv"})
+            assert_problem(result, 503, f"CSV export #{attempt} while the database is down")
+            assert result[1].get("retry-after") == "5", result[1]
+
         # A client sending a (bogus) token: checking it needs the database.
         result = request(port, "GET", "/api/v1/proposals/", headers={"Authorization": "Token " + "0" * 64})
         assert_problem(result, 503, "GET with a token while the database is down")
@@ -400,6 +411,9 @@ def test_api_survives_database_outage_and_recovers_without_restart(pg_cluster, s
         assert status == 200, body
         assert body["results"] == []
         assert_problem(request(port, "GET", "/api/v1/proposals/some-slug/"), 404, "GET unknown slug after recovery")
+        status, headers, body = request(port, "GET", "/api/v1/proposals/?format=csv", headers={"Accept": "text/csv"})
+        assert (status, headers["content-type"]) == (200, "text/csv; charset=utf-8"), body
+        assert body.startswith("slug,title,status"), body
         assert request(port, "POST", "/api/v1/proposals/", body={"title": "x"})[0] == 401
 
         # -- a restart nobody saw ----------------------------------------------

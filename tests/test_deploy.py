@@ -155,7 +155,12 @@ def app_env(database_url: str, **extra: str) -> dict[str, str]:
     """The process environment of a production deployment: this shell's
     environment minus anything that configures the app or gunicorn, plus
     the deployment's own values."""
-    configures = settings_env_vars() | {"WEB_CONCURRENCY", "GUNICORN_CMD_ARGS"}
+    configures = settings_env_vars() | {
+        "WEB_CONCURRENCY",
+        "GUNICORN_CMD_ARGS",
+        "GUNICORN_THREADS",
+        "FORWARDED_ALLOW_IPS",
+    }
     env = {
         key: value
         for key, value in os.environ.items()
@@ -169,6 +174,8 @@ def app_env(database_url: str, **extra: str) -> dict[str, str]:
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
             "WEB_CONCURRENCY": "1",
             "PYTHONUNBUFFERED": "1",
+            # Counters and export slots of this server's own, in whatever cache it uses.
+            "DJANGO_CACHE_KEY_PREFIX": f"deploy-{uuid.uuid4().hex[:12]}",
             **extra,
         }
     )
@@ -359,8 +366,18 @@ def test_compose_wires_db_and_web():
     assert -1 not in order, f"want migrate, load_seeds and gunicorn: {command}"
     assert order == sorted(order), f"want migrate, load_seeds, gunicorn in that order: {command}"
     assert re.search(r"gunicorn tracker\.wsgi\b.*--bind[ =]0\.0\.0\.0:8000", command), command
+    assert "--config gunicorn.conf.py" in command, "the one committed gunicorn configuration"
     assert " && " in command, "a failed migration must stop the start"
-    assert "8000:8000" in [str(port) for port in web["ports"]]
+    # Only the buffering proxy is published; gunicorn is reached through it.
+    assert "ports" not in web
+    proxy = spec["services"]["proxy"]
+    assert "8000:8000" in [str(port) for port in proxy["ports"]]
+    assert proxy["image"].split(":")[0] == "nginx"
+    assert "./deploy/nginx.conf.template:/etc/tracker/nginx.conf.template:ro" in proxy["volumes"]
+    assert proxy["environment"]["UPSTREAM"] == "web:8000"
+    assert web["environment"]["TRUSTED_PROXY_COUNT"] == "1"
+    assert web["environment"]["REDIS_URL"].startswith("redis://redis:6379/")
+    assert web["depends_on"]["redis"]["condition"] == "service_healthy"
 
     environment = web["environment"]
     assert re.fullmatch(r"postgres(ql)?://[^@]+@db:5432/\w+", environment["DATABASE_URL"])
@@ -419,6 +436,7 @@ def test_dockerfile_builds_the_production_image():
 def test_dockerfile_cmd_runs_gunicorn():
     cmd = dockerfile_cmd()
     assert cmd[:2] == ["gunicorn", "tracker.wsgi"]
+    assert cmd[cmd.index("--config") + 1] == "gunicorn.conf.py"
     assert cmd[cmd.index("--bind") + 1] == "0.0.0.0:8000"
     # The worker count comes from WEB_CONCURRENCY, which gunicorn reads itself.
     assert not {"-w", "--workers"} & set(cmd)
@@ -517,3 +535,59 @@ def test_readyz_503_when_database_unreachable(tmp_path):
 
         # The container stays healthy through a database outage: no restart loop.
         compose_healthcheck(env, port)
+
+
+# ---------------------------------------------------------------- gunicorn.conf.py and the proxy
+
+
+GUNICORN_CONF = REPO / "gunicorn.conf.py"
+
+
+def _gunicorn_conf(monkeypatch, **env) -> dict:
+    for name in ("TRUSTED_PROXY_COUNT", "FORWARDED_ALLOW_IPS", "GUNICORN_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return runpy.run_path(str(GUNICORN_CONF))
+
+
+def test_gunicorn_config_does_not_hold_a_worker_per_connection(monkeypatch):
+    conf = _gunicorn_conf(monkeypatch)
+    assert conf["worker_class"] == "gthread"
+    assert conf["threads"] >= 4
+    assert conf["timeout"] <= 30
+    # Long filter URLs: gunicorn's maximum, nginx in front refuses longer ones with a JSON 414.
+    assert conf["limit_request_line"] == 8190
+
+
+def test_gunicorn_trusts_forwarded_headers_only_from_declared_proxies(monkeypatch):
+    # gunicorn's own default trusts loopback whatever the deployment says.
+    assert _gunicorn_conf(monkeypatch)["forwarded_allow_ips"] == ""
+    assert _gunicorn_conf(monkeypatch, TRUSTED_PROXY_COUNT="0")["forwarded_allow_ips"] == ""
+    assert _gunicorn_conf(monkeypatch, TRUSTED_PROXY_COUNT="1")["forwarded_allow_ips"] == "127.0.0.1,::1"
+    conf = _gunicorn_conf(monkeypatch, TRUSTED_PROXY_COUNT="1", FORWARDED_ALLOW_IPS="10.0.0.5")
+    assert conf["forwarded_allow_ips"] == "10.0.0.5"
+
+
+def test_every_gunicorn_start_uses_the_one_config_file():
+    assert "--config gunicorn.conf.py" in " ".join(dockerfile_cmd())
+    assert '"--config",\n        "gunicorn.conf.py"' in (REPO / "bench" / "run.py").read_text()
+    assert '"-c", "gunicorn.conf.py"' in (REPO / "deploy" / "prod.py").read_text()
+
+
+@pytest.mark.slow
+def test_readyz_503_on_an_unmigrated_database(pg_database, tmp_path):
+    """A database recreated empty answers SELECT 1; /readyz must still say
+    not ready, since every API call would fail."""
+    env = app_env(pg_database)
+    with gunicorn(env, tmp_path / "gunicorn.log") as (base, _):
+        status, headers, body = fetch(base + "/readyz")
+        assert status == 503, body
+        assert headers.get_content_type() == "application/problem+json"
+        assert "not migrated" in json.loads(body)["detail"]
+        assert fetch(base + "/healthz")[0] == 200
+
+
+def test_a_gunicorn_worker_accepts_no_more_connections_than_it_has_threads(monkeypatch):
+    conf = _gunicorn_conf(monkeypatch, GUNICORN_THREADS="6")
+    assert conf["worker_connections"] == conf["threads"] == 6

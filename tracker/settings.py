@@ -8,6 +8,7 @@ exactly this file.
 
 import datetime
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -44,6 +45,13 @@ if not SECRET_KEY:
 
     SECRET_KEY = secrets.token_urlsafe(50)
 
+# How many reverse proxies stand in front of the app, each appending the
+# address it saw to X-Forwarded-For (1 with the nginx of `make prod` and
+# compose). One setting for every consumer: the API throttles and the
+# sign-in lockout (tracker.throttling.client_ip) and gunicorn's
+# forwarded_allow_ips (deploy/gunicorn.conf.py). 0: trust no forwarded header.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
@@ -68,6 +76,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # CSP on the admin's and the browsable API's HTML.
+    "tracker.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "tracker.middleware.BodySizeLimitMiddleware",
@@ -121,10 +131,43 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Fail fast instead of hanging a worker when the database is unreachable.
-    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = int(
-        os.environ.get("DJANGO_DB_CONNECT_TIMEOUT", "5")
-    )
+    # Fail fast instead of hanging a worker when the database is unreachable
+    # or hung: connect_timeout bounds the whole connection handshake (libpq),
+    # statement_timeout each statement on the server (a runaway query, a
+    # lock wait). docs/OPERATIONS.md explains the choice of defaults.
+    _pg_options = DATABASES["default"].setdefault("OPTIONS", {})
+    _pg_options["connect_timeout"] = int(os.environ.get("DJANGO_DB_CONNECT_TIMEOUT", "3"))
+    _statement_ms = int(os.environ.get("DJANGO_DB_STATEMENT_TIMEOUT_MS", "10000"))
+    if _statement_ms > 0:
+        _pg_options["options"] = f"-c statement_timeout={_statement_ms}"
+
+# One cache shared by every worker process: throttle counters and the
+# export's concurrency slots must count the same for all of them. Redis in
+# production (REDIS_URL; atomic counters, shared by every host). Without it,
+# files in a local folder: shared by every process on this host, nothing to
+# install or create, and no SQL added to requests (a database cache would
+# put two queries on every request). docs/OPERATIONS.md has the trade-offs.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # A hung Redis must not hang requests: throttles fail open (tracker/throttling.py).
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+            "KEY_PREFIX": os.environ.get("DJANGO_CACHE_KEY_PREFIX", "tracker"),
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": os.environ.get("DJANGO_CACHE_DIR", str(Path(tempfile.gettempdir()) / "tracker-cache")),
+            "KEY_PREFIX": os.environ.get("DJANGO_CACHE_KEY_PREFIX", "tracker"),
+            # Culling (past MAX_ENTRIES) drops random entries, counters included: keep it rare.
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -156,17 +199,24 @@ REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header turns anonymous writes into 401s.
     # No BasicAuthentication: a password hash per request costs ~100s of ms.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "knox.auth.TokenAuthentication",
+        "proposals.api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
+    # Fixed windows on the shared cache, clients identified by tracker.throttling.client_ip.
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "tracker.throttling.AnonRateThrottle",
+        "tracker.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": os.environ.get("API_THROTTLE_ANON", "600/minute"),
         "user": os.environ.get("API_THROTTLE_USER", "3000/minute"),
+        # CSV exports, per client, on top of the above (each one reads every matching row).
+        "export": os.environ.get("API_THROTTLE_EXPORT", "10/hour"),
+        # Failed token authentications per address (then 429 for any token until the window ends).
+        "auth_failure": os.environ.get("API_THROTTLE_AUTH_FAILURES", "20/minute"),
     },
+    # Same count as gunicorn's and axes' trust: see TRUSTED_PROXY_COUNT.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_PERMISSION_CLASSES": [
         "proposals.api.permissions.ModelPermissionsOrReadOnly",
     ],
@@ -216,8 +266,15 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_HTTP_RESPONSE_CODE = 429
-# Behind a proxy, the client address comes from the header it sets (e.g. HTTP_X_FORWARDED_FOR).
-AXES_IPWARE_META_PRECEDENCE_ORDER = [*env_list("LOGIN_CLIENT_IP_HEADERS"), "REMOTE_ADDR"]
+# The same client address as the API throttles: X-Forwarded-For trusted for
+# exactly TRUSTED_PROXY_COUNT proxies, so a forged header can neither dodge
+# the lockout nor lock a username out for everyone behind the proxy.
+AXES_CLIENT_IP_CALLABLE = "tracker.throttling.client_ip"
+
+# Concurrent CSV exports across all workers; one more gets 503 + Retry-After.
+API_EXPORT_MAX_CONCURRENT = int(os.environ.get("API_EXPORT_MAX_CONCURRENT", "2"))
+# Seconds an export slot is held at most, should a worker die mid-export.
+API_EXPORT_SLOT_SECONDS = 600
 
 # When true, reading the API also requires a signed-in user or a token.
 API_READ_REQUIRES_AUTH = env_bool("API_READ_REQUIRES_AUTH", False)
@@ -262,8 +319,12 @@ SPECTACULAR_SETTINGS = {
         "however deep; combine with `updated_since`. A malformed query parameter is a 400 naming it.\n"
         "* **Errors.** Every 4xx and 5xx is RFC 9457 problem details "
         "(`application/problem+json`); validation errors list each field at fault in `errors`.\n"
-        "* **Limits.** Too many requests get 429 with `Retry-After`; while the database is "
-        "unavailable, 503 with `Retry-After`."
+        "* **Limits.** Too many requests get 429 with `Retry-After`; so do repeated failed tokens "
+        "from one address, for a while whatever the token. CSV exports have a stricter limit of "
+        "their own, and while the server's few export slots are busy an export gets 503 with "
+        "`Retry-After`. While the database is unavailable, 503 with `Retry-After`.\n"
+        "* **Tokens.** Revoke the token you are using with `POST /api/v1/auth/logout/`, or all of "
+        "your tokens with `POST /api/v1/auth/logout-all/`."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -288,6 +349,7 @@ SPECTACULAR_SETTINGS = {
         {"name": "venues", "description": "Summits, standing bodies, channels, frameworks, publications."},
         {"name": "sources", "description": "The texts that evidence quotes point into."},
         {"name": "topics", "description": "Policy areas."},
+        {"name": "auth", "description": "Revoking your own API tokens."},
     ],
 }
 
@@ -299,6 +361,8 @@ if env_bool("DJANGO_SECURE", False):
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
+    # In-cluster probes speak plain HTTP to the pod: a 301 would fail them.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
     SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_SECURE_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True

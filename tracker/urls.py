@@ -5,6 +5,8 @@ from django.urls import include, path
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from proposals.api.auth_views import LogoutAllView, LogoutView
+
 from . import views
 
 # The API docs must work with no internet: every asset is served from this
@@ -39,6 +41,8 @@ admin.site.index_title = "Records"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/v1/auth/logout/", LogoutView.as_view(), name="auth-logout"),
+    path("api/v1/auth/logout-all/", LogoutAllView.as_view(), name="auth-logout-all"),
     path("api/v1/", include("proposals.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SwaggerView.as_view(url_name="schema"), name="swagger-ui"),

@@ -259,3 +259,10 @@ class ProblemAutoSchema(AutoSchema):
         if self._proposal_part_write() and "201" in responses:
             responses["201"].setdefault("headers", {}).update(PROPOSAL_ETAG_HEADER)
         return responses
+
+
+class ThrottledKnoxTokenScheme(KnoxTokenScheme):
+    """The schema's ``knoxApiToken`` scheme for the project's knox subclass
+    (proposals.api.authentication), which drf-spectacular does not match by itself."""
+
+    target_class = "proposals.api.authentication.TokenAuthentication"

@@ -2,7 +2,6 @@
 and lookup; writes go through ``proposals.services``."""
 
 from django.db import transaction
-from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -14,6 +13,7 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 
 from .. import services
 from ..models import Actor, Evidence, Proposal, Source, StatusEvent, Topic, Venue
+from .export import proposal_csv_response
 from .filters import ActorFilterSet, ProposalFilterSet, SourceFilterSet, VenueFilterSet
 from .mixins import (
     ConditionalWriteMixin,
@@ -24,7 +24,7 @@ from .mixins import (
     etag_for,
 )
 from .pagination import ProposalPagination
-from .renderers import CSVRenderer, proposal_csv_rows
+from .renderers import CSVRenderer
 from .serializers import (
     ActorSerializer,
     EvidenceSerializer,
@@ -176,11 +176,7 @@ class ProposalViewSet(ConditionalWriteMixin, HistoryMixin, viewsets.ModelViewSet
         if request.accepted_renderer.format == "csv":
             queryset = self.filter_queryset(self.get_queryset())
             prefix = request.build_absolute_uri(reverse("proposal-detail", kwargs={"slug": "x"}))[:-2]
-            response = StreamingHttpResponse(
-                proposal_csv_rows(queryset.iterator(chunk_size=2000), prefix), content_type="text/csv; charset=utf-8"
-            )
-            response["Content-Disposition"] = 'attachment; filename="proposals.csv"'
-            return response
+            return proposal_csv_response(self, request, queryset, prefix)
         return super().list(request, *args, **kwargs)
 
     def perform_destroy(self, instance):

@@ -1,16 +1,6 @@
 """Fixtures and helpers shared by the API tests."""
 
 import pytest
-from django.core.cache import cache
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttle_counters():
-    # Throttle counters live in the process-wide cache; without this the suite's
-    # few hundred anonymous requests could trip the per-minute anon limit.
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,6 @@ so overriding the setting alone changes nothing at run time: the
 """
 
 import pytest
-from django.core.cache import cache
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
@@ -29,9 +28,8 @@ def rates(settings, monkeypatch):
         settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": new}
         monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", new)
 
-    cache.clear()  # counters live in the cache
-    yield apply
-    cache.clear()
+    # Counters start fresh: each test has its own cache key prefix (tests/conftest.py).
+    return apply
 
 
 def _assert_throttled(response):
@@ -100,3 +98,73 @@ def test_the_default_limits_leave_ordinary_use_alone(proposal):
     client = APIClient()
     for _ in range(30):
         assert client.get(f"{API}/proposals/").status_code == 200
+
+
+# ---------------------------------------------------------------- behind proxies (issue #15, item 5)
+
+
+def test_a_forged_forwarded_for_does_not_bypass_the_limit_without_a_trusted_proxy(rates, settings, proposal):
+    settings.TRUSTED_PROXY_COUNT = 0
+    rates(anon="3/minute")
+    client = APIClient(REMOTE_ADDR="198.51.100.9")
+    answers = [client.get(f"{API}/proposals/", HTTP_X_FORWARDED_FOR=f"203.0.113.{n}").status_code for n in range(1, 21)]
+    assert answers == [200] * 3 + [429] * 17
+
+
+def test_behind_one_proxy_only_the_address_it_appended_counts(rates, settings, proposal):
+    # nginx appends the address it saw: "<whatever the client sent>, <client>".
+    settings.TRUSTED_PROXY_COUNT = 1
+    rates(anon="3/minute")
+    proxy = APIClient(REMOTE_ADDR="127.0.0.1")
+    answers = [
+        proxy.get(f"{API}/proposals/", HTTP_X_FORWARDED_FOR=f"203.0.113.{n}, 198.51.100.9").status_code
+        for n in range(1, 21)
+    ]
+    assert answers == [200] * 3 + [429] * 17
+    # Another client behind the same proxy keeps its own budget...
+    assert proxy.get(f"{API}/proposals/", HTTP_X_FORWARDED_FOR="198.51.100.10").status_code == 200
+    # ...and claiming to be the throttled one from further left does not hurt it either.
+    forged = proxy.get(f"{API}/proposals/", HTTP_X_FORWARDED_FOR="198.51.100.9, 198.51.100.11")
+    assert forged.status_code == 200
+
+
+# ---------------------------------------------------------------- the fixed window
+
+
+def test_the_counter_is_one_cache_entry_whatever_the_rate(rates, proposal):
+    """O(1) per request: the window holds one integer, not a timestamp per
+    request (DRF's sliding window pickled a list as long as the rate)."""
+    from django.core.cache import cache
+
+    rates(anon="1000/minute")
+    client = APIClient(REMOTE_ADDR="192.0.2.50")
+    for _ in range(20):
+        assert client.get(f"{API}/topics/").status_code == 200
+    assert cache.get("throttle:anon:192.0.2.50") == 20
+
+
+# ---------------------------------------------------------------- failed token authentication
+
+
+def test_failed_token_attempts_are_throttled_per_address(rates, editor, proposal):
+    rates(auth_failure="5/minute")
+    _, good = AuthToken.objects.create(editor)
+    guesser = APIClient(REMOTE_ADDR="203.0.113.66")
+    for attempt in range(5):
+        response = guesser.get(f"{API}/proposals/", HTTP_AUTHORIZATION=f"Token {attempt:064x}")
+        assert_problem(response, 401)
+    # Past the limit, any token from that address is refused until the window ends...
+    _assert_throttled(guesser.get(f"{API}/proposals/", HTTP_AUTHORIZATION="Token " + "f" * 64))
+    _assert_throttled(guesser.get(f"{API}/proposals/", HTTP_AUTHORIZATION=f"Token {good}"))
+    # ...while other addresses, and anonymous reads from this one, are not affected.
+    other = APIClient(REMOTE_ADDR="203.0.113.67")
+    assert other.get(f"{API}/proposals/", HTTP_AUTHORIZATION=f"Token {good}").status_code == 200
+    assert guesser.get(f"{API}/proposals/").status_code == 200
+
+
+def test_valid_tokens_never_count_as_failures(rates, editor, proposal):
+    rates(auth_failure="2/minute")
+    _, good = AuthToken.objects.create(editor)
+    client = APIClient(REMOTE_ADDR="203.0.113.68")
+    for _ in range(5):
+        assert client.get(f"{API}/proposals/", HTTP_AUTHORIZATION=f"Token {good}").status_code == 200

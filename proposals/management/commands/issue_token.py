@@ -1,11 +1,24 @@
 """``manage.py issue_token USERNAME``: issue an API token for a client app."""
 
+import argparse
 import datetime as dt
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from knox.models import AuthToken
 from knox.settings import knox_settings
+
+
+def positive_int(value: str) -> int:
+    """``--days``: a whole number of days, at least 1. Zero used to fall back
+    to the default TTL and a negative number issued an expired token."""
+    try:
+        days = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of days") from None
+    if days < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {days}")
+    return days
 
 
 class Command(BaseCommand):
@@ -17,10 +30,15 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("username")
         parser.add_argument(
-            "--days", type=int, default=None, help="Days until it expires (default: API_TOKEN_TTL_DAYS)."
+            "--days",
+            type=positive_int,
+            default=None,
+            help="Days until it expires, 1 or more (default: API_TOKEN_TTL_DAYS).",
         )
 
     def handle(self, *args, username, days, **options):
+        if days is not None and days < 1:  # call_command(days=...) skips the parser's check
+            raise CommandError(f"--days must be 1 or more, not {days}.")
         user = get_user_model().objects.filter(username=username).first()
         if user is None:
             raise CommandError(
@@ -29,7 +47,7 @@ class Command(BaseCommand):
         if not user.is_active:
             raise CommandError(f"User {username!r} is inactive.")
         instance, token = AuthToken.objects.create(
-            user=user, expiry=dt.timedelta(days=days) if days else knox_settings.TOKEN_TTL
+            user=user, expiry=knox_settings.TOKEN_TTL if days is None else dt.timedelta(days=days)
         )
         self.stdout.write(token)
         self.stderr.write(f"Token for {username} expires {instance.expiry:%Y-%m-%d %H:%M} UTC. It is not shown again.")

@@ -1,0 +1,170 @@
+"""Who a client is, and how many requests it may make: one answer for the
+API throttles, failed-token throttling, the export and the sign-in lockout.
+
+Counters live in the shared cache (``CACHES["default"]``: Redis in
+production, the database table otherwise), so every gunicorn worker and
+every host counts against the same budget.
+"""
+
+import ipaddress
+import logging
+import math
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from rest_framework import throttling
+
+log = logging.getLogger(__name__)
+
+
+def client_ip(request) -> str:
+    """The client's address, trusting exactly ``TRUSTED_PROXY_COUNT`` proxies.
+
+    Each trusted proxy appends the address it saw to ``X-Forwarded-For``
+    (nginx's ``$proxy_add_x_forwarded_for``), so with N proxies the client is
+    the N-th entry from the right; anything further left was written by the
+    client and is ignored (OWASP "IP address spoofing via X-Forwarded-For").
+    With no trusted proxy the header is ignored and ``REMOTE_ADDR`` is the
+    client. An entry that is not an IP address falls back to ``REMOTE_ADDR``.
+
+    ``request`` is a Django ``HttpRequest`` (or DRF ``Request``); returns a
+    string such as ``"203.0.113.7"`` (``""`` when even REMOTE_ADDR is missing).
+    """
+    remote = request.META.get("REMOTE_ADDR") or ""
+    count = settings.TRUSTED_PROXY_COUNT
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR")
+    if count <= 0 or not forwarded:
+        return remote
+    addresses = [part.strip() for part in forwarded.split(",")]
+    candidate = addresses[-min(count, len(addresses))]
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return remote
+
+
+class FixedWindowRateThrottle(throttling.SimpleRateThrottle):
+    """``count/period`` per client, in fixed windows that open at the
+    client's first request and last one period.
+
+    One atomic cache increment per request (Redis ``INCR``), whatever the
+    rate: DRF's sliding-window throttle stores a timestamp per request and
+    re-pickles that list every time. The price of a fixed window: a client
+    can make up to twice the rate across the end of one window and the
+    start of the next. ``Retry-After`` counts down to the window's end.
+
+    When the cache cannot be reached the request is let through and a
+    warning logged: an outage of the counter store must not take the API
+    down with it (the database and the proxy still bound the load).
+    """
+
+    def allow_request(self, request, view):
+        if self.rate is None:
+            return True
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        try:
+            count = window_increment(self.key, self.duration)
+            if count <= self.num_requests:
+                return True
+            self.wait_seconds = window_wait(self.key, self.duration)
+        except Exception:  # the cache backend's own errors (redis.ConnectionError...) have no common base
+            log.warning("throttle cache unavailable; letting %s through", self.key, exc_info=True)
+            return True
+        return False
+
+    def wait(self):
+        return self.wait_seconds
+
+
+def window_increment(key: str, seconds: int) -> int:
+    """Add one to the counter ``key`` and return the new count; the first
+    count opens a window of ``seconds`` (the key's lifetime), whose start is
+    kept beside it for ``Retry-After``. Atomic on Redis (``SET NX`` then
+    ``INCR``); on the database cache two simultaneous requests can lose a
+    count (docs/OPERATIONS.md)."""
+    for _ in range(2):
+        if cache.add(key, 0, timeout=seconds):
+            cache.set(f"{key}:start", time.time(), timeout=seconds)
+        try:
+            return cache.incr(key)
+        except ValueError:  # the window ended between add() and incr(): open the next one
+            continue
+    return 1
+
+
+def window_wait(key: str, seconds: int) -> int:
+    """Whole seconds (at least 1) until the window of ``key`` ends."""
+    started = cache.get(f"{key}:start") or time.time()
+    return max(1, math.ceil(started + seconds - time.time()))
+
+
+class AnonRateThrottle(FixedWindowRateThrottle):
+    """Anonymous clients, per address (``client_ip``): scope ``anon``."""
+
+    scope = "anon"
+
+    def get_cache_key(self, request, view):
+        if request.user and request.user.is_authenticated:
+            return None
+        return f"throttle:{self.scope}:{client_ip(request)}"
+
+
+class UserRateThrottle(FixedWindowRateThrottle):
+    """Signed-in users, per user id (anonymous ones per address): scope ``user``."""
+
+    scope = "user"
+
+    def get_cache_key(self, request, view):
+        if request.user and request.user.is_authenticated:
+            return f"throttle:{self.scope}:user-{request.user.pk}"
+        return f"throttle:{self.scope}:{client_ip(request)}"
+
+
+class ExportRateThrottle(FixedWindowRateThrottle):
+    """CSV exports, per user or address, on top of the ordinary budget: scope
+    ``export``. Checked by the export itself, not on every list request."""
+
+    scope = "export"
+
+    def get_cache_key(self, request, view):
+        if request.user and request.user.is_authenticated:
+            return f"throttle:{self.scope}:user-{request.user.pk}"
+        return f"throttle:{self.scope}:{client_ip(request)}"
+
+
+class AuthFailureThrottle(FixedWindowRateThrottle):
+    """Failed token authentications per address: scope ``auth_failure``.
+
+    Unlike the others it counts only failures (``record_failure``), so a
+    client guessing tokens is stopped (OWASP ASVS 2.2.1, anti-automation)
+    while clients with valid tokens are never slowed down by it."""
+
+    scope = "auth_failure"
+
+    def get_cache_key(self, request, view):
+        return f"throttle:{self.scope}:{client_ip(request)}"
+
+    def is_blocked(self, request) -> bool:
+        """True when this address already used up its failures in this window."""
+        if self.rate is None:
+            return False
+        key = self.get_cache_key(request, None)
+        try:
+            if cache.get(key, 0) < self.num_requests:
+                return False
+            self.wait_seconds = window_wait(key, self.duration)
+        except Exception:  # see FixedWindowRateThrottle
+            log.warning("throttle cache unavailable; not checking token failures", exc_info=True)
+            return False
+        return True
+
+    def record_failure(self, request) -> None:
+        if self.rate is None:
+            return
+        try:
+            window_increment(self.get_cache_key(request, None), self.duration)
+        except Exception:  # see FixedWindowRateThrottle
+            log.warning("throttle cache unavailable; token failure not counted", exc_info=True)
