@@ -125,8 +125,13 @@ PERMISSION_ACTIONS = {"POST": "add", "PUT": "change", "PATCH": "change", "DELETE
 
 class ProblemAutoSchema(AutoSchema):
     def _model(self):
-        # From the serializer: a proposal part's queryset needs the URL's slug.
-        return self.view.get_serializer_class().Meta.model
+        """The operation's model, from its serializer (a proposal part's
+        queryset needs the URL's slug); ``None`` for views without one (the
+        sign-out endpoints)."""
+        get_serializer_class = getattr(self.view, "get_serializer_class", None)
+        if get_serializer_class is None:
+            return None
+        return get_serializer_class().Meta.model
 
     def get_auth(self):
         # Public reads need no credentials: the empty requirement `{}` says
@@ -141,7 +146,12 @@ class ProblemAutoSchema(AutoSchema):
             if settings.API_READ_REQUIRES_AUTH:
                 return "**Who may call it:** any signed-in user or token holder (this deployment requires sign-in)."
             return "**Who may call it:** anyone; no token needed."
-        opts = self._model()._meta
+        model = self._model()
+        if model is None:
+            return (
+                "**Who may call it:** the holder of a valid token (`Authorization: Token <token>`); without one: 401."
+            )
+        opts = model._meta
         codename = get_permission_codename(PERMISSION_ACTIONS[self.method], opts)
         return (
             f"**Who may call it:** editors: users holding the `{opts.app_label}.{codename}` permission (the "
@@ -169,10 +179,12 @@ class ProblemAutoSchema(AutoSchema):
         if operation is None:
             return operation
         # Texts shared by several resources (the history action) name theirs.
-        noun = str(self._model()._meta.verbose_name)
-        for key in ("summary", "description"):
-            if key in operation:
-                operation[key] = operation[key].replace("{noun}", noun)
+        model = self._model()
+        if model is not None:
+            noun = str(model._meta.verbose_name)
+            for key in ("summary", "description"):
+                if key in operation:
+                    operation[key] = operation[key].replace("{noun}", noun)
         # Every operation's text says what it does (its own description),
         # who may call it and its errors, for a reader of that one operation.
         operation["description"] = "\n\n".join(
