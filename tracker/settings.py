@@ -70,6 +70,10 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
+    # Inside CORS (errors keep its headers): no HTML error pages under /api/.
+    "tracker.middleware.ApiProblemMiddleware",
+    # Before CommonMiddleware, whose APPEND_SLASH would redirect API writes.
+    "tracker.middleware.ApiOptionalSlashMiddleware",
     "tracker.middleware.BodySizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

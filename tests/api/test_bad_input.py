@@ -492,3 +492,164 @@ def test_a_compact_date_in_a_body_is_a_400(editor_api, proposal):
     )
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "occurred_on"
+
+
+# --------------------------------------------------------------------------
+# Issue items: trailing slashes, HTML error pages, deep nesting, CSV
+# formulas, 64-bit overflow, slugs and JSON types, empty filters.
+# Each example is a test; each kind also has a sweep.
+# --------------------------------------------------------------------------
+
+DEBUG_ON_AND_OFF = pytest.mark.parametrize("debug", [False, True], ids=["debug-off", "debug-on"])
+
+
+# -- A URL without its trailing slash: the write happens, never a redirect --
+
+
+@DEBUG_ON_AND_OFF
+def test_post_without_the_trailing_slash_creates(editor_api, settings, db, debug):
+    settings.DEBUG = debug
+    response = editor_api.post(f"{API}/topics", {"slug": "no-slash", "name": "No slash"}, format="json")
+    assert response.status_code == 201, response.content
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["slug"] == "no-slash"
+    from proposals.models import Topic
+
+    assert Topic.objects.filter(slug="no-slash").exists()
+
+
+@DEBUG_ON_AND_OFF
+def test_put_patch_delete_without_the_trailing_slash_work(editor_api, proposal, settings, debug):
+    settings.DEBUG = debug
+    no_slash = URL.rstrip("/")
+    response = editor_api.patch(no_slash, {"title": "Patched"}, format="json", HTTP_IF_MATCH=_tag(editor_api, URL))
+    assert response.status_code == 200, response.content
+    body = editor_api.get(URL).json()
+    writable = {"slug": body["slug"], "title": "Replaced", "summary": body["summary"]}
+    response = editor_api.put(no_slash, writable, format="json", HTTP_IF_MATCH=_tag(editor_api, URL))
+    assert response.status_code == 200, response.content
+    assert Proposal.objects.get(pk=proposal.pk).title == "Replaced"
+    response = editor_api.post(EVENTS.rstrip("/"), {"status": "adopted", "occurred_on": "2020-01-01"}, format="json")
+    assert response.status_code == 201, response.content
+    response = editor_api.delete(no_slash, HTTP_IF_MATCH=_tag(editor_api, URL))
+    assert response.status_code == 204, response.content
+    assert not Proposal.objects.filter(pk=proposal.pk).exists()
+
+
+def _api_paths(proposal, actor, venue, source, topic) -> list[str]:
+    """One URL of every API v1 route (list, detail, history, parts), slash form."""
+    paths = [f"{API}/"]
+    for plural, key in (
+        ("proposals", proposal.slug),
+        ("actors", actor.pk),
+        ("venues", venue.pk),
+        ("sources", source.pk),
+        ("topics", topic.slug),
+    ):
+        paths += [f"{API}/{plural}/", f"{API}/{plural}/{key}/", f"{API}/{plural}/{key}/history/"]
+    return [*paths, EVENTS, f"{URL}evidence/", "/api/schema/"]
+
+
+@DEBUG_ON_AND_OFF
+def test_every_api_route_answers_without_its_trailing_slash(
+    api, proposal, actor, venue, source, topic, settings, debug
+):
+    settings.DEBUG = debug
+    for path in _api_paths(proposal, actor, venue, source, topic):
+        with_slash = api.get(path, HTTP_ACCEPT="application/json")
+        without = api.get(path.rstrip("/"), HTTP_ACCEPT="application/json")
+        assert with_slash.status_code == 200, path
+        assert without.status_code == 200, (path, without.status_code)  # served, not redirected
+        if path.startswith(API):
+            assert without.json() == with_slash.json(), path
+
+
+@DEBUG_ON_AND_OFF
+def test_every_write_route_takes_writes_without_the_slash(
+    editor_api, proposal, actor, venue, source, topic, settings, debug
+):
+    # Refused writes (no If-Match, empty bodies) prove the route was reached:
+    # the write's own answer, as JSON, not a redirect or an HTML 500.
+    settings.DEBUG = debug
+    for path in _api_paths(proposal, actor, venue, source, topic):
+        if not path.startswith(API) or path.endswith("history/") or path == f"{API}/":
+            continue
+        path = path.rstrip("/")
+        detail = path.count("/") == 4 and not path.endswith(("events", "evidence"))
+        for method in ("put", "patch", "delete") if detail else ("post",):
+            response = getattr(editor_api, method)(path, {}, format="json")
+            assert response.status_code in (400, 428), (method, path, response.status_code)
+            assert_problem(response, response.status_code)
+
+
+@DEBUG_ON_AND_OFF
+def test_an_unknown_url_without_the_slash_is_a_problem_404(api, editor_api, db, settings, debug):
+    settings.DEBUG = debug
+    assert_problem(api.get(f"{API}/nope"), 404)
+    assert_problem(editor_api.post(f"{API}/nope", {"a": 1}, format="json"), 404)
+
+
+# -- No HTML error pages under /api/, debug on or off -----------------------
+
+
+@DEBUG_ON_AND_OFF
+@pytest.mark.parametrize(
+    "path", [f"{API}/nope/", "/api/nope/", "/api/v2/proposals/", f"{URL}nope/", f"{API}/actors/1/2/3/"]
+)
+def test_unknown_api_urls_are_problem_404s(api, proposal, settings, debug, path):
+    settings.DEBUG = debug
+    body = assert_problem(api.get(path), 404)
+    assert len(body["detail"]) < 200
+
+
+@DEBUG_ON_AND_OFF
+def test_unknown_api_urls_are_problem_404s_for_every_method(editor_api, db, settings, debug):
+    settings.DEBUG = debug
+    for method in ("get", "head", "post", "put", "patch", "delete", "options"):
+        response = getattr(editor_api, method)(f"{API}/nope/")
+        assert response.status_code == 404, method
+        assert response["Content-Type"] == "application/problem+json", method
+
+
+@DEBUG_ON_AND_OFF
+def test_methods_a_route_does_not_allow_are_problem_405s(editor_api, proposal, settings, debug):
+    settings.DEBUG = debug
+    for method, path in (("delete", PROPOSALS), ("put", EVENTS), ("delete", f"{URL}history/"), ("post", URL)):
+        response = getattr(editor_api, method)(path, {}, format="json")
+        assert_problem(response, 405)
+        assert response["Allow"]
+
+
+@DEBUG_ON_AND_OFF
+def test_a_crash_under_api_is_a_problem_500(api, proposal, settings, monkeypatch, debug):
+    settings.DEBUG = debug
+    from proposals.api import views
+
+    def crash(self, *args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(views.ProposalViewSet, "list", crash)
+    api.raise_request_exception = False
+    body = assert_problem(api.get(PROPOSALS), 500)
+    assert "boom" not in body["detail"]
+
+
+@DEBUG_ON_AND_OFF
+def test_a_crash_in_middleware_under_api_is_a_problem_500(api, db, settings, monkeypatch, debug):
+    # Outside DRF's handler: Django itself renders the 500 (technical page with DEBUG on).
+    settings.DEBUG = debug
+    from tracker import middleware
+
+    def crash(self, request):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(middleware.BodySizeLimitMiddleware, "__call__", crash)
+    api.raise_request_exception = False
+    assert_problem(api.get(PROPOSALS), 500)
+
+
+def test_pages_outside_the_api_keep_djangos_html(client, db, settings):
+    settings.DEBUG = True
+    response = client.get("/nope/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
