@@ -179,7 +179,8 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        # DRF's, with a bound on nesting depth (deep bodies were a 500).
+        "proposals.api.parsers.JSONParser",
         # Form parsers keep the browsable API's HTML forms working.
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",

@@ -653,3 +653,60 @@ def test_pages_outside_the_api_keep_djangos_html(client, db, settings):
     response = client.get("/nope/")
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/html")
+
+
+# -- Deep nesting -----------------------------------------------------------
+
+
+def _nested(depth: int, leaf="x", kind="list") -> str:
+    if kind == "list":
+        return "[" * depth + json.dumps(leaf) + "]" * depth
+    return '{"a": ' * depth + json.dumps(leaf) + "}" * depth
+
+
+@pytest.mark.parametrize("kind", ["list", "object"])
+@pytest.mark.parametrize("depth", [33, 1_000, 100_000])
+def test_deeply_nested_json_is_400(editor_api, proposal, unchanged, depth, kind):
+    unchanged()
+    inner = _nested(depth - 1, kind=kind)
+    body = '{"slug": "deep", "name": "Deep", "description": ' + inner + "}"
+    response = editor_api.post(f"{API}/topics/", body, content_type="application/json")
+    assert "deeper than" in assert_problem(response, 400)["detail"]
+    event = '{"status": "adopted", "occurred_on": "2020-01-01", "note": ' + inner + "}"
+    assert_problem(editor_api.post(EVENTS, event, content_type="application/json"), 400)
+    body = '{"proponents": [' + inner + "]}"
+    response = editor_api.patch(URL, body, content_type="application/json", HTTP_IF_MATCH=_tag(editor_api, URL))
+    assert_problem(response, 400)
+
+
+def test_json_nested_as_deep_as_allowed_is_parsed(editor_api, proposal, unchanged):
+    # 32 levels parse; the value is then just the wrong type for the field.
+    unchanged()
+    body = '{"slug": "deep", "name": "Deep", "description": ' + _nested(31) + "}"
+    response = editor_api.post(f"{API}/topics/", body, content_type="application/json")
+    assert_problem(response, 400, "description")
+
+
+@pytest.mark.parametrize("fmt", ["multipart", "form"])
+def test_deeply_nested_form_keys_are_400(editor_api, proposal, unchanged, fmt):
+    unchanged()
+    data = {"slug": "deep", "name": "Deep", "proponents" + "[0]" * 1_000 + "[id]": "1", "a" + "[b]" * 1000: "x"}
+    if fmt == "form":
+        response = editor_api.post(f"{API}/topics/", urlencode(data), content_type="application/x-www-form-urlencoded")
+    else:
+        response = editor_api.post(f"{API}/topics/", data, format="multipart")
+    assert_problem(response, 400)
+    tag = _tag(editor_api, URL)
+    response = editor_api.patch(
+        URL, urlencode(data), content_type="application/x-www-form-urlencoded", HTTP_IF_MATCH=tag
+    )
+    assert_problem(response, 400)
+
+
+def test_json_depth_check_counts_containers():
+    from proposals.api.parsers import json_depth_exceeds
+
+    assert not json_depth_exceeds({"a": [1, {"b": []}]}, 4)
+    assert json_depth_exceeds({"a": [1, {"b": []}]}, 3)
+    assert not json_depth_exceeds("scalar", 0)
+    assert json_depth_exceeds(json.loads(_nested(900)), 899)
