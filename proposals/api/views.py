@@ -53,7 +53,10 @@ PROPOSAL_EXAMPLE = {
             "`q` searches titles, summaries and quotes. Add `format=csv` or send `Accept: text/csv` for a "
             "CSV export of every matching proposal (not paginated) with the columns: slug, title, status, "
             "status_label, venue_id, venue, primary_proponent, proponents, topics, proposed_on, "
-            "proposed_precision, updated_at, url."
+            "proposed_precision, updated_at, url. The file is UTF-8 with a byte-order mark (read it as "
+            "`utf-8-sig`). Against formula injection (OWASP, CSV Injection), a text cell starting with "
+            "`=`, `+`, `-`, `@`, a tab, CR, LF, a full-width `＝＋－＠`, or `'` gets one `'` prepended: "
+            "remove one leading `'` to recover the stored value."
         ),
         responses={
             200: OpenApiResponse(ProposalListSerializer(many=True), description="A page of proposals."),

