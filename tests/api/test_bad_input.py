@@ -804,3 +804,98 @@ def test_the_generic_csv_renderer_escapes_too():
 
     out = CSVRenderer().render([{"slug": "s", "title": "=1+1"}]).decode("utf-8-sig")
     assert out.splitlines()[1].startswith("s,'=1+1")
+
+
+# -- 64-bit overflow: ids, cursors, pages on both databases ----------------
+
+TOO_BIG = str(2**63)  # 9223372036854775808: one past the largest 64-bit id
+HOSTILE_NUMBERS = [TOO_BIG, f"-{TOO_BIG}", "9" * 1_000, "-1", "0", "1e3", "0x10", "abc", "1\x00", "", " 1"]
+
+
+def _cursor(raw: str) -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def test_a_forged_cursor_with_an_id_beyond_64_bits_is_400(api, proposal):
+    assert_problem(api.get(PROPOSALS, {"cursor": _cursor(f"2020-01-01T00:00:00+00:00|{TOO_BIG}")}), 400, "cursor")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        f"2020-01-01T00:00:00+00:00|-{TOO_BIG}",
+        "2020-01-01T00:00:00+00:00|" + "9" * 1_000,
+        "2020-01-01T00:00:00+00:00|0",
+        "2020-01-01T00:00:00+00:00|-1",
+        "9999-12-31T23:59:59-05:00|1",
+        "0001-01-01T00:00:00+05:00|1",
+        "2020-01-01T00:00:00+00:00|1|2",
+        "2020-01-01T00:00:00+00:00|\x00",
+        "2020-01-01|1",
+        "|",
+    ],
+)
+def test_forged_cursors_are_400(api, proposal, raw):
+    assert_problem(api.get(PROPOSALS, {"cursor": _cursor(raw)}), 400, "cursor")
+
+
+def test_a_real_cursor_still_works(api, proposal):
+    first = api.get(PROPOSALS, {"cursor": "", "page_size": 1}).json()
+    assert [p["slug"] for p in first["results"]] == [proposal.slug]
+
+
+ID_PARAMETERS = [
+    (PROPOSALS, "venue"),
+    (PROPOSALS, "proponent"),
+    (PROPOSALS, "party"),
+    (PROPOSALS, "source"),
+    (PROPOSALS, "page"),
+    (PROPOSALS, "page_size"),
+    (f"{API}/venues/", "organisation"),
+    (f"{API}/venues/", "page"),
+    (f"{API}/actors/", "page"),
+    (f"{API}/actors/", "page_size"),
+    (f"{API}/sources/", "page"),
+    (f"{API}/topics/", "page_size"),
+]
+
+
+@pytest.mark.parametrize(("url", "param"), ID_PARAMETERS)
+def test_hostile_numbers_in_id_and_page_parameters_are_never_a_500(api, proposal, url, param):
+    for value in HOSTILE_NUMBERS:
+        response = api.get(url, {param: value})
+        if response.status_code != 200:
+            body = assert_problem(response, response.status_code)
+            assert 400 <= body["status"] < 500, (param, value)
+
+
+@pytest.mark.parametrize("resource", ["actors", "venues", "sources"])
+def test_hostile_numbers_as_path_ids_are_404(api, editor_api, proposal, unchanged, resource):
+    unchanged()
+    for value in [TOO_BIG, f"-{TOO_BIG}", "9" * 1_000, "99999999999999999999"]:
+        for suffix in ("", "history/"):
+            assert_problem(api.get(f"{API}/{resource}/{value}/{suffix}"), 404)
+            assert_problem(editor_api.get(f"{API}/{resource}/{value}/{suffix}"), 404)
+        assert_problem(editor_api.patch(f"{API}/{resource}/{value}/", {}, format="json", HTTP_IF_MATCH="*"), 404)
+        assert_problem(editor_api.delete(f"{API}/{resource}/{value}/", HTTP_IF_MATCH="*"), 404)
+
+
+@pytest.mark.parametrize("value", [2**63, -(2**63) - 1, 10**30])
+def test_ids_beyond_64_bits_in_bodies_are_400(editor_api, proposal, actor, source, unchanged, value):
+    unchanged()
+    tag = _tag(editor_api, URL)
+    for payload, field in (
+        ({"venue": {"id": value}}, "venue.id"),
+        ({"parties": [{"id": value}]}, "parties.0.id"),
+        ({"proponents": [{"id": value, "role": "proposed"}]}, "proponents.0.id"),
+    ):
+        assert_problem(editor_api.patch(URL, payload, format="json", HTTP_IF_MATCH=tag), 400, field)
+    event = {"status": "adopted", "occurred_on": "2020-01-01", "evidence": value}
+    assert_problem(editor_api.post(EVENTS, event, format="json"), 400, "evidence")
+    quote = {"source": {"id": source.pk}, "quote": "treaty", "start": value}
+    assert_problem(editor_api.post(f"{URL}evidence/", quote, format="json"), 400)
+    assert_problem(editor_api.post(f"{URL}evidence/", {"source": {"id": value}, "quote": "x"}, format="json"), 400)
+    actor_body = {"slug": "new-actor", "name": "New", "kind": "person", "affiliation": {"id": value}}
+    assert_problem(editor_api.post(f"{API}/actors/", actor_body, format="json"), 400, "affiliation.id")
