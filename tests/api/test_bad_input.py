@@ -899,3 +899,108 @@ def test_ids_beyond_64_bits_in_bodies_are_400(editor_api, proposal, actor, sourc
     assert_problem(editor_api.post(f"{URL}evidence/", {"source": {"id": value}, "quote": "x"}, format="json"), 400)
     actor_body = {"slug": "new-actor", "name": "New", "kind": "person", "affiliation": {"id": value}}
     assert_problem(editor_api.post(f"{API}/actors/", actor_body, format="json"), 400, "affiliation.id")
+
+
+# -- Slugs: lowercase letters, digits, hyphens; JSON strings only -----------
+
+SLUGGED = {
+    "topics": {"name": "A topic"},
+    "actors": {"name": "An actor", "kind": "person"},
+    "venues": {"name": "A venue", "kind": "summit"},
+    "sources": {"title": "A source", "text": "Some text."},
+    "proposals": {"title": "A proposal"},
+}
+
+
+def test_an_uppercase_slug_is_400(editor_api, db, unchanged):
+    unchanged()
+    response = editor_api.post(f"{API}/topics/", {"slug": "NC-TEST", "name": "NC test"}, format="json")
+    assert_problem(response, 400, "slug")
+
+
+@pytest.mark.parametrize("resource", sorted(SLUGGED))
+@pytest.mark.parametrize("slug", ["NC-TEST", "Mixed-case", "under_score", "-leading", "trailing-", "double--hyphen"])
+def test_slugs_must_be_lowercase_words_and_hyphens(editor_api, db, unchanged, resource, slug):
+    unchanged()
+    response = editor_api.post(f"{API}/{resource}/", {"slug": slug, **SLUGGED[resource]}, format="json")
+    assert_problem(response, 400, "slug")
+
+
+@pytest.mark.parametrize("resource", sorted(SLUGGED))
+def test_changing_a_slug_to_uppercase_is_400(editor_api, proposal, actor, venue, source, topic, unchanged, resource):
+    key = {"topics": topic.slug, "actors": actor.pk, "venues": venue.pk, "sources": source.pk}.get(
+        resource, proposal.slug
+    )
+    url = f"{API}/{resource}/{key}/"
+    tag = _tag(editor_api, url)
+    unchanged()
+    assert_problem(editor_api.patch(url, {"slug": "UPPER"}, format="json", HTTP_IF_MATCH=tag), 400, "slug")
+
+
+def test_the_model_refuses_uppercase_slugs_for_admin_and_loader():
+    from django.core.exceptions import ValidationError
+
+    from proposals.models import Actor, Source, Topic, Venue
+
+    for model in (Topic, Actor, Venue, Source, Proposal):
+        field = model._meta.get_field("slug")
+        with pytest.raises(ValidationError):
+            field.run_validators("NC-TEST")
+        field.run_validators("nc-test-2")
+
+
+@pytest.mark.parametrize("slug", [123, 1.5, True, ["a"], {"a": 1}])
+def test_a_slug_that_is_not_a_string_is_400(editor_api, db, unchanged, slug):
+    unchanged()
+    response = editor_api.post(f"{API}/topics/", {"slug": slug, "name": "Numbered"}, format="json")
+    assert_problem(response, 400, "slug")
+
+
+#: Every writable string field of every resource, with a valid body around it.
+STRING_FIELDS = {
+    "topics": (["slug", "name", "description"], {"slug": "t-new", "name": "T"}),
+    "actors": (["slug", "name", "description", "country_code"], {"slug": "a-new", "name": "A", "kind": "person"}),
+    "venues": (["slug", "name", "place", "note"], {"slug": "v-new", "name": "V", "kind": "summit"}),
+    "sources": (
+        ["slug", "title", "authors", "outlet", "published_note", "url", "language", "text"],
+        {"slug": "s-new", "title": "S", "text": "Body."},
+    ),
+    "proposals": (["slug", "title", "summary", "proposed_note"], {"slug": "p-new", "title": "P"}),
+}
+
+
+@pytest.mark.parametrize("resource", sorted(STRING_FIELDS))
+@pytest.mark.parametrize("value", [123, 0, 1.5, True, False], ids=["int", "zero", "float", "true", "false"])
+def test_numbers_and_booleans_for_string_fields_are_400(editor_api, db, unchanged, resource, value):
+    unchanged()
+    fields, valid = STRING_FIELDS[resource]
+    for field in fields:
+        response = editor_api.post(f"{API}/{resource}/", {**valid, field: value}, format="json")
+        assert_problem(response, 400, field)
+
+
+@pytest.mark.parametrize("value", [123, True])
+def test_numbers_for_string_fields_of_parts_and_references_are_400(editor_api, proposal, source, unchanged, value):
+    unchanged()
+    assert_problem(
+        editor_api.post(EVENTS, {"status": "adopted", "occurred_on": "2020-01-01", "note": value}, format="json"),
+        400,
+        "note",
+    )
+    for payload, field in (
+        ({"source": {"id": source.pk}, "quote": value}, "quote"),
+        ({"source": {"id": source.pk}, "quote": "treaty", "note": value}, "note"),
+    ):
+        assert_problem(editor_api.post(f"{URL}evidence/", payload, format="json"), 400, field)
+    tag = _tag(editor_api, URL)
+    for payload, field in (
+        ({"topics": [{"slug": value}]}, "topics.0.slug"),
+        ({"related": [{"relation": "related", "slug": value}]}, "related.0.slug"),
+        ({"title": value}, "title"),
+    ):
+        assert_problem(editor_api.patch(URL, payload, format="json", HTTP_IF_MATCH=tag), 400, field)
+
+
+def test_strings_that_look_like_numbers_are_fine(editor_api, db):
+    response = editor_api.post(f"{API}/topics/", {"slug": "123", "name": "123"}, format="json")
+    assert response.status_code == 201, response.content
