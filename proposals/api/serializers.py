@@ -22,6 +22,7 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.utils import html
 
 from .. import services
 from ..models import (
@@ -56,7 +57,15 @@ class StrictStringMixin:
     turns a number into its text (``123`` → ``"123"``), which hides a client
     bug and stores what nobody sent; here it is a 400 with DRF's own
     ``invalid`` code ("Not a valid string."). Form bodies are all strings,
-    so they are unaffected."""
+    so they are unaffected, except that an empty form value is a value:
+    DRF skips ``name=`` in a form ``PATCH`` as if it were absent, so the
+    request succeeded and silently changed nothing; now it is validated
+    like ``"name": ""`` in JSON (a 400 for a field that may not be blank)."""
+
+    def get_value(self, dictionary):
+        if html.is_html_input(dictionary) and self.field_name in dictionary:
+            return dictionary.get(self.field_name)
+        return super().get_value(dictionary)
 
     def to_internal_value(self, data):
         if not isinstance(data, str):

@@ -1079,3 +1079,18 @@ def test_a_date_time_filter_beyond_the_calendar_in_utc_is_400(api, proposal, val
 
 def test_a_date_time_filter_at_the_calendars_edge_in_utc_is_fine(api, proposal):
     assert api.get(PROPOSALS, {"updated_since": "9999-12-31T23:59:59+00:00"}).status_code == 200
+
+
+@pytest.mark.parametrize("fmt", ["multipart", "form"])
+def test_an_empty_form_value_for_a_non_blank_string_is_400_not_ignored(editor_api, source, unchanged, fmt):
+    # DRF treats "language=" in a form as absent when the field has a default
+    # (Source.language, "en"): a 200 that silently changed nothing.
+    url = f"{API}/sources/{source.pk}/"
+    tag = _tag(editor_api, url)
+    unchanged()
+    if fmt == "form":
+        body = urlencode({"language": ""})
+        response = editor_api.patch(url, body, content_type="application/x-www-form-urlencoded", HTTP_IF_MATCH=tag)
+    else:
+        response = editor_api.patch(url, {"language": ""}, format="multipart", HTTP_IF_MATCH=tag)
+    assert_problem(response, 400, "language")
