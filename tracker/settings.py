@@ -275,6 +275,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Bodies are documented as JSON only (the conventions above). The form
+    # parsers serve the browsable API's HTML forms and stay undocumented.
+    "PARSER_WHITELIST": ["proposals.api.parsers.JSONParser"],
     "ENUM_NAME_OVERRIDES": {
         "StatusEnum": "proposals.models.Status",
         "DatePrecisionEnum": "proposals.models.DatePrecision",

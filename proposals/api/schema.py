@@ -103,6 +103,15 @@ class ProblemAutoSchema(AutoSchema):
             params.append(IF_MATCH_PART)
         return params
 
+    def _get_filter_parameters(self):
+        return _allowing_empty(super()._get_filter_parameters())
+
+    def _get_pagination_parameters(self):
+        return _allowing_empty(super()._get_pagination_parameters())
+
+    def _get_format_parameters(self):
+        return _allowing_empty(super()._get_format_parameters())
+
     def _insert_field_validators(self, field, schema):
         super()._insert_field_validators(field, schema)
         if not getattr(field, "allow_blank", False) or schema.get("type") != "string":
@@ -151,3 +160,15 @@ class ProblemAutoSchema(AutoSchema):
         if self._proposal_part_write() and "201" in responses:
             responses["201"].setdefault("headers", {}).update(PROPOSAL_ETAG_HEADER)
         return responses
+
+
+def _allowing_empty(parameters: list[dict]) -> list[dict]:
+    """Query parameters of lists take an empty value, meaning "not given"
+    (``?status=``, as an HTML form sends it; ``format=`` is the default;
+    ``cursor=`` starts a walk):
+    OpenAPI 3.0's ``allowEmptyValue``, so clients and contract tests know
+    ``?kind=`` is not an enum violation."""
+    for parameter in parameters:
+        if parameter.get("in") == "query":
+            parameter["allowEmptyValue"] = True
+    return parameters
