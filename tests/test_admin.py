@@ -260,3 +260,19 @@ def test_source_text_edit_that_moves_a_quote_is_a_form_error(staff_client, propo
     assert "would break 1 evidence quote" in response.content.decode()
     source.refresh_from_db()
     assert not source.text.startswith("Prefix.")
+
+
+@pytest.mark.parametrize(
+    ("model", "fixture"),
+    [("topic", "topic"), ("actor", "actor"), ("venue", "venue"), ("source", "source"), ("proposal", "proposal")],
+)
+def test_the_admin_refuses_a_slug_that_is_not_lowercase_words_and_hyphens(staff_client, request, model, fixture):
+    # The rule lives on the model (models.lowercase_slug): the admin, the API
+    # and the seed loader refuse the same slugs (tests/api/test_bad_input.py).
+    from tests.admin_helpers import field_errors, post_admin_change
+
+    record = request.getfixturevalue(fixture)
+    response = post_admin_change(staff_client, model, record.pk, slug="NC-TEST")
+    assert field_errors(response, "slug")
+    record.refresh_from_db()
+    assert record.slug != "NC-TEST"
