@@ -26,6 +26,15 @@ from simple_history.models import HistoricalRecords
 from simple_history.signals import pre_create_historical_record
 
 SLUG_HELP = "Stable identifier used in URLs and the seed data; lowercase letters, digits and hyphens."
+#: What SLUG_HELP promises, for every slugged model (Django's own slug check
+#: also takes capitals and underscores): lowercase ASCII letters and digits,
+#: in words joined by single hyphens. As a field validator it runs in
+#: ``full_clean()``, so the admin, the API and the seed loader agree.
+lowercase_slug = RegexValidator(
+    r"\A[a-z0-9]+(?:-[a-z0-9]+)*\Z",
+    "Use lowercase letters, digits and single hyphens, e.g. anti-extremism-treaty.",
+    code="invalid",
+)
 BLANK_MESSAGE = "This field cannot be blank or only whitespace."
 PADDED_MESSAGE = "Remove the leading and trailing whitespace."
 PRIMARY_PROPONENT_RULE = "At most one proponent of a proposal can be primary."
@@ -200,7 +209,7 @@ class Topic(VersionedModel):
 
     non_blank_fields = ("name",)
 
-    slug = models.SlugField(max_length=80, unique=True, help_text=SLUG_HELP)
+    slug = models.SlugField(max_length=80, unique=True, validators=[lowercase_slug], help_text=SLUG_HELP)
     name = models.CharField(max_length=120, unique=True)
     description = models.TextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -236,7 +245,7 @@ class Source(VersionedModel):
 
     non_blank_fields = ("title",)
 
-    slug = models.SlugField(max_length=120, unique=True, help_text=SLUG_HELP)
+    slug = models.SlugField(max_length=120, unique=True, validators=[lowercase_slug], help_text=SLUG_HELP)
     title = models.CharField(max_length=500)
     authors = models.CharField(max_length=500, blank=True, help_text="Author(s) exactly as the text names them.")
     outlet = models.CharField(max_length=200, blank=True)
@@ -314,7 +323,7 @@ class Actor(VersionedModel):
 
     non_blank_fields = ("name",)
 
-    slug = models.SlugField(max_length=120, unique=True, help_text=SLUG_HELP)
+    slug = models.SlugField(max_length=120, unique=True, validators=[lowercase_slug], help_text=SLUG_HELP)
     name = models.CharField(max_length=300, help_text="The name, or how the text refers to an unnamed actor.")
     named = models.BooleanField(default=True, help_text="False for actors the text does not name.")
     kind = models.CharField(max_length=20, choices=ActorKind.choices)
@@ -366,7 +375,7 @@ class Venue(VersionedModel):
 
     non_blank_fields = ("name",)
 
-    slug = models.SlugField(max_length=120, unique=True, help_text=SLUG_HELP)
+    slug = models.SlugField(max_length=120, unique=True, validators=[lowercase_slug], help_text=SLUG_HELP)
     name = models.CharField(max_length=300)
     kind = models.CharField(max_length=20, choices=VenueKind.choices)
     # SET_NULL: a venue outlives the record of its parent organisation.
@@ -525,7 +534,7 @@ class Proposal(VersionedModel):
 
     non_blank_fields = ("title",)
 
-    slug = models.SlugField(max_length=120, unique=True, help_text=SLUG_HELP)
+    slug = models.SlugField(max_length=120, unique=True, validators=[lowercase_slug], help_text=SLUG_HELP)
     title = models.CharField(max_length=300)
     summary = models.TextField(
         blank=True, help_text="One paragraph: what is proposed, by whom, and why it is one record."

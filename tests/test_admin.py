@@ -307,3 +307,19 @@ def test_an_inline_event_before_proposed_on_is_a_form_error(staff_client, propos
     assert response.status_code == 200
     assert "before the proposal was put forward" in response.content.decode()
     assert proposal.events.count() == n
+
+
+@pytest.mark.parametrize(
+    ("model", "fixture"),
+    [("topic", "topic"), ("actor", "actor"), ("venue", "venue"), ("source", "source"), ("proposal", "proposal")],
+)
+def test_the_admin_refuses_a_slug_that_is_not_lowercase_words_and_hyphens(staff_client, request, model, fixture):
+    # The rule lives on the model (models.lowercase_slug): the admin, the API
+    # and the seed loader refuse the same slugs (tests/api/test_bad_input.py).
+    from tests.admin_helpers import field_errors, post_admin_change
+
+    record = request.getfixturevalue(fixture)
+    response = post_admin_change(staff_client, model, record.pk, slug="NC-TEST")
+    assert field_errors(response, "slug")
+    record.refresh_from_db()
+    assert record.slug != "NC-TEST"

@@ -80,6 +80,10 @@ MIDDLEWARE = [
     "tracker.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
+    # Inside CORS (errors keep its headers): no HTML error pages under /api/.
+    "tracker.middleware.ApiProblemMiddleware",
+    # Before CommonMiddleware, whose APPEND_SLASH would redirect API writes.
+    "tracker.middleware.ApiOptionalSlashMiddleware",
     "tracker.middleware.BodySizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -225,7 +229,8 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        # DRF's, with a bound on nesting depth (deep bodies were a 500).
+        "proposals.api.parsers.JSONParser",
         # Form parsers keep the browsable API's HTML forms working.
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
@@ -308,17 +313,23 @@ SPECTACULAR_SETTINGS = {
         "* **Bodies.** JSON only (`Content-Type: application/json`); form-encoded and multipart bodies "
         "get 415. Unknown fields are refused with a 400 that names them; read-only "
         "fields echoed back from a read are ignored, so what you `GET` you can `PUT` back "
-        "unchanged. Strings are stored exactly as sent (no trimming). Dates are `YYYY-MM-DD`. "
-        "Bodies over 1 MiB get 413.\n"
+        "unchanged. Strings are stored exactly as sent (no trimming); a string field takes only a JSON "
+        "string (a number or boolean there is a 400). Slugs are lowercase letters and digits in words "
+        "joined by single hyphens. Dates are `YYYY-MM-DD`. Bodies over 1 MiB get 413; JSON nested "
+        "deeper than 32 levels, 400.\n"
         "* **PUT and PATCH.** `PUT` requires the required fields and sets the fields sent; a writable field "
         "left out keeps its current value (it is not a full replacement). `PATCH` requires none. A list "
         "field that is sent replaces the whole list.\n"
         "* **Lists.** 50 a page (`page_size` up to 200). `count` is exact up to 10,000 "
         "(`count_capped` says when it stops there). To walk or sync everything, send `cursor=` "
         "(empty) and follow `next`: proposals by `updated_at`, oldest first, at the same cost "
-        "however deep; combine with `updated_since`. A malformed query parameter is a 400 naming it.\n"
+        "however deep; combine with `updated_since`. A malformed query parameter is a 400 naming it; an empty "
+        "one (`status=`, as HTML forms send) means no filter.\n"
+        "* **URLs.** Every path works with or without its trailing slash, for every method: the API "
+        "never redirects (a redirected write would be re-sent as a `GET` and lost).\n"
         "* **Errors.** Every 4xx and 5xx is RFC 9457 problem details "
-        "(`application/problem+json`); validation errors list each field at fault in `errors`.\n"
+        "(`application/problem+json`), unknown URLs and crashes included; validation errors list each "
+        "field at fault in `errors`.\n"
         "* **Limits.** Too many requests get 429 with `Retry-After`; so do repeated failed tokens "
         "from one address, for a while whatever the token. CSV exports have a stricter limit of "
         "their own, and while the server's few export slots are busy an export gets 503 with "
@@ -335,6 +346,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Bodies are documented as JSON only (the conventions above). The form
+    # parsers serve the browsable API's HTML forms and stay undocumented.
+    "PARSER_WHITELIST": ["proposals.api.parsers.JSONParser"],
     "ENUM_NAME_OVERRIDES": {
         "StatusEnum": "proposals.models.Status",
         "DatePrecisionEnum": "proposals.models.DatePrecision",

@@ -5,6 +5,7 @@ parameter, never silently ignored. Relation filters use ``EXISTS``
 subqueries, so a proposal matching twice is still listed once.
 """
 
+import datetime as dt
 import re
 
 import django_filters
@@ -13,6 +14,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q
 from django_filters import rest_framework as rest_framework_filters
+from django_filters.utils import translate_validation
 from drf_spectacular.drainage import set_override
 from drf_spectacular.plumbing import build_basic_type
 from drf_spectacular.types import OpenApiTypes
@@ -38,15 +40,70 @@ MAX_Q_LENGTH = 200
 
 
 class DjangoFilterBackend(rest_framework_filters.DjangoFilterBackend):
-    """django-filter's backend, skipped when the request names none of the
-    filterset's parameters: building and validating an empty filter form
-    cost ~4 ms of every unfiltered list request (measured)."""
+    """django-filter's backend, with two changes:
+
+    * An empty value means "no filter": ``?status=`` is what an HTML form
+      sends for an untouched field, and django-filter's convention
+      (``EMPTY_VALUES``) is to skip it. Its choice and id filters refused it
+      instead (400). Empty values are dropped from every filter parameter
+      before the filterset sees them; ``?venue=&venue=3`` is ``venue=3``.
+    * A date-time at the calendar's edge (``9999-12-31T23:59:59-05:00``)
+      is a 400 naming its parameter: in UTC it is outside Python's range,
+      and SQLite's adapter raised OverflowError (a 500) converting it.
+    * Skipped when the request names none of the filterset's parameters:
+      building and validating an empty filter form cost ~4 ms of every
+      unfiltered list request (measured).
+    """
 
     def filter_queryset(self, request, queryset, view):
         filterset_class = self.get_filterset_class(view, queryset)
-        if filterset_class is not None and request.query_params.keys().isdisjoint(filterset_class.base_filters):
+        if filterset_class is not None and without_empty_values(
+            request.query_params, filterset_class.base_filters
+        ).keys().isdisjoint(filterset_class.base_filters):
             return queryset
-        return super().filter_queryset(request, queryset, view)
+        filterset = self.get_filterset(request, queryset, view)
+        if filterset is None:
+            return queryset
+        if not filterset.is_valid():
+            raise translate_validation(filterset.errors)
+        refuse_out_of_range_datetimes(filterset.form.cleaned_data)
+        return filterset.qs
+
+    def get_filterset_kwargs(self, request, queryset, view):
+        kwargs = super().get_filterset_kwargs(request, queryset, view)
+        filterset_class = self.get_filterset_class(view, queryset)
+        kwargs["data"] = without_empty_values(kwargs["data"], filterset_class.base_filters)
+        return kwargs
+
+
+def refuse_out_of_range_datetimes(cleaned_data: dict) -> None:
+    """Raise a 400 naming each filter whose aware date-time has no UTC
+    equivalent within years 1-9999 (what every database adapter needs)."""
+    errors = {}
+    for name, value in cleaned_data.items():
+        if isinstance(value, dt.datetime) and value.tzinfo is not None:
+            try:
+                value.astimezone(dt.UTC)
+            except OverflowError:
+                errors[name] = ["Out of range: in UTC it must fall within years 1 to 9999."]
+    if errors:
+        raise ValidationError(errors)
+
+
+def without_empty_values(params, names):
+    """``params`` (a QueryDict) without the empty values of the parameters
+    in ``names``; a parameter left with no value is dropped. Others, and
+    values that are only whitespace, are kept as sent."""
+    if not any(value == "" for name in names for value in params.getlist(name)):
+        return params
+    params = params.copy()
+    for name in names:
+        values = [value for value in params.getlist(name) if value != ""]
+        if values:
+            params.setlist(name, values)
+        else:
+            params.pop(name, None)
+    return params
 
 
 class StrictOrderingFilter(OrderingFilter):

@@ -22,6 +22,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
+from .filters import MAX_ID
+
 MAX_PAGE_SIZE = 200
 #: Annotations computed per row (see ProposalQuerySet.with_list_related).
 PER_ROW_COLUMNS = {"proponent_rows", "topic_rows"}
@@ -199,6 +201,13 @@ class ProposalPagination(PageNumberPagination):
             when = dt.datetime.fromisoformat(stamp)
             if when.tzinfo is None:
                 raise ValueError
-            return when, int(pk)
-        except (ValueError, binascii.Error, UnicodeDecodeError):
+            # In UTC now: at the calendar's ends the conversion overflows.
+            when = when.astimezone(dt.UTC)
+            pk = int(pk)
+            # A forged id beyond a 64-bit integer: SQLite's driver raised
+            # OverflowError (a 500) where PostgreSQL found nothing.
+            if not 0 < pk <= MAX_ID:
+                raise ValueError
+            return when, pk
+        except (ValueError, OverflowError, binascii.Error, UnicodeDecodeError):
             raise ValidationError({self.cursor_query_param: ["Not a cursor this API issued."]}) from None

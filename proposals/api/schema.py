@@ -223,6 +223,15 @@ class ProblemAutoSchema(AutoSchema):
             params.append(IF_MATCH_PART)
         return params
 
+    def _get_filter_parameters(self):
+        return _allowing_empty(super()._get_filter_parameters())
+
+    def _get_pagination_parameters(self):
+        return _allowing_empty(super()._get_pagination_parameters())
+
+    def _get_format_parameters(self):
+        return _allowing_empty(super()._get_format_parameters())
+
     def _insert_field_validators(self, field, schema):
         super()._insert_field_validators(field, schema)
         if not getattr(field, "allow_blank", False) or schema.get("type") != "string":
@@ -278,3 +287,15 @@ class ThrottledKnoxTokenScheme(KnoxTokenScheme):
     (proposals.api.authentication), which drf-spectacular does not match by itself."""
 
     target_class = "proposals.api.authentication.TokenAuthentication"
+
+
+def _allowing_empty(parameters: list[dict]) -> list[dict]:
+    """Query parameters of lists take an empty value, meaning "not given"
+    (``?status=``, as an HTML form sends it; ``format=`` is the default;
+    ``cursor=`` starts a walk):
+    OpenAPI 3.0's ``allowEmptyValue``, so clients and contract tests know
+    ``?kind=`` is not an enum violation."""
+    for parameter in parameters:
+        if parameter.get("in") == "query":
+            parameter["allowEmptyValue"] = True
+    return parameters

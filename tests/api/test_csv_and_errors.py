@@ -33,7 +33,8 @@ def read_csv(response) -> list[list[str]]:
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     body = b"".join(response.streaming_content) if response.streaming else response.content
-    return list(csv.reader(io.StringIO(body.decode("utf-8"), newline="")))
+    assert body.startswith(b"\xef\xbb\xbf"), "the export starts with a UTF-8 BOM, for Excel"
+    return list(csv.reader(io.StringIO(body.decode("utf-8-sig"), newline="")))
 
 
 @pytest.fixture

@@ -10,7 +10,11 @@ Every response must be:
 * not a server error (5xx);
 * a status code the schema documents for that operation;
 * of a content type the schema documents for that status;
-* valid against the response schema documented for it.
+* valid against the response schema documented for it, headers included;
+* for a request that breaks the schema, a refusal (4xx), never a success:
+  nothing the schema forbids is accepted (``negative_data_rejection``);
+* without a required header (``If-Match``), a refusal;
+* for a 405, an ``Allow`` header that lists what the schema documents.
 
 Writes need ``If-Match``; for some examples the test sends the record's
 real ETag (read first), so successful writes are checked as well as the
@@ -29,6 +33,7 @@ from hypothesis.errors import Unsatisfiable
 from knox.models import AuthToken
 from rest_framework.throttling import SimpleRateThrottle
 from schemathesis import GenerationMode
+from schemathesis.config import SchemathesisConfig
 from werkzeug.test import Client as WerkzeugClient
 
 from proposals.importers import load_seeds
@@ -40,14 +45,25 @@ CHECKS = [
     schemathesis.checks.status_code_conformance,
     schemathesis.checks.content_type_conformance,
     schemathesis.checks.response_schema_conformance,
+    schemathesis.checks.response_headers_conformance,
+    schemathesis.checks.negative_data_rejection,
+    schemathesis.checks.missing_required_header,
+    schemathesis.checks.allow_header_conformance,
 ]
 MAX_EXAMPLES = {GenerationMode.POSITIVE: 20, GenerationMode.NEGATIVE: 20}
+
+
+#: Refusals of schema-violating requests (``negative_data_rejection``):
+#: schemathesis' default list plus 412 (``If-Match`` is checked first, so
+#: a stale tag refuses a bad body too) and 413. A 5xx is never one.
+REJECTIONS = ["400", "401", "403", "404", "405", "406", "409", "412", "413", "415", "422", "428", "429"]
+CONFIG = SchemathesisConfig.from_dict({"checks": {"negative_data_rejection": {"expected-statuses": REJECTIONS}}})
 
 
 @pytest.fixture(scope="module")
 def api_schema(django_db_blocker):
     with django_db_blocker.unblock():
-        return schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
+        return schemathesis.openapi.from_wsgi("/api/schema/?format=json", application, config=CONFIG)
 
 
 @pytest.fixture
