@@ -49,7 +49,11 @@ def exported(db):
             {"actor": lead, "role": "proposed", "is_primary": True},
             {"actor": backer, "role": "endorsed", "is_primary": False},
         ],
-        topics=[TopicFactory(slug="borders"), TopicFactory(slug="finance")],
+        # Named, so their order (by name) does not depend on the factory sequence.
+        topics=[
+            TopicFactory(slug="borders", name="Border control"),
+            TopicFactory(slug="finance", name="Terror financing"),
+        ],
         proposed_on=dt.date(2016, 5, 1),
         proposed_precision="month",
         initial_status="adopted",
