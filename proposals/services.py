@@ -533,6 +533,9 @@ def _set_links(proposal: Proposal, *, topics, parties, proponents, relations, us
     changed = False
     # The write batch records the change once, with a history row; the
     # many-to-many signal would add one per add/remove.
+    for name, records in (("topics", topics), ("parties", parties)):
+        if records is not None and len({r.pk for r in records}) != len(records):
+            raise ValidationError({name: f"The same {name[:-1] if name == 'topics' else 'party'} is listed twice."})
     proposal.skip_history_when_saving = True
     try:
         if topics is not None and {t.pk for t in topics} != set(proposal.topics.values_list("pk", flat=True)):

@@ -102,7 +102,7 @@ class ContentSecurityPolicyMiddleware:
 
 
 def _is_api(request) -> bool:
-    return request.path_info.startswith("/api/")
+    return request.path_info == "/api" or request.path_info.startswith("/api/")
 
 
 class ApiOptionalSlashMiddleware:
@@ -174,3 +174,17 @@ class ApiProblemMiddleware:
             if header in response:
                 replacement[header] = response[header]
         return replacement
+
+    def process_exception(self, request, exception):
+        """A request Django itself finds suspicious (over
+        ``DATA_UPLOAD_MAX_NUMBER_FIELDS`` parameters, a malformed multipart
+        body...) is the client's 400, said plainly. With ``DEBUG`` on,
+        Django's technical page for it re-read the same request and
+        crashed (a text/plain 500)."""
+        from django.core.exceptions import SuspiciousOperation
+
+        if not _is_api(request) or not isinstance(exception, SuspiciousOperation):
+            return None
+        from django.http import JsonResponse
+
+        return JsonResponse(problem(400, str(exception)), status=400, content_type=PROBLEM_CONTENT_TYPE)

@@ -8,7 +8,6 @@ exactly this file.
 
 import datetime
 import os
-import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -128,7 +127,10 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("DJANGO_CONN_MAX_AGE", "60")),
+        # Persistent connections pay off under gunicorn's long-lived threads;
+        # the development server starts a thread per request, so each would
+        # keep its own connection open (PostgreSQL runs out of slots).
+        conn_max_age=int(os.environ.get("DJANGO_CONN_MAX_AGE", "0" if DEBUG else "60")),
         # Re-checks a persistent connection before reuse, so a server that
         # restarted PostgreSQL recovers without restarting the app.
         conn_health_checks=True,
@@ -166,7 +168,9 @@ else:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": os.environ.get("DJANGO_CACHE_DIR", str(Path(tempfile.gettempdir()) / "tracker-cache")),
+            # In the project folder (git-ignored), so two checkouts on one
+            # host never share throttle counters or export slots.
+            "LOCATION": os.environ.get("DJANGO_CACHE_DIR", str(BASE_DIR / ".cache" / "django")),
             "KEY_PREFIX": os.environ.get("DJANGO_CACHE_KEY_PREFIX", "tracker"),
             # Culling (past MAX_ENTRIES) drops random entries, counters included: keep it rare.
             "OPTIONS": {"MAX_ENTRIES": 100_000},

@@ -25,6 +25,10 @@ class TokenAuthentication(knox_auth.TokenAuthentication):
         except exceptions.AuthenticationFailed:
             throttle.record_failure(request)
             raise
+        except UnicodeDecodeError:
+            # knox decodes the token as UTF-8; other bytes are no token.
+            throttle.record_failure(request)
+            raise exceptions.AuthenticationFailed("Invalid token.") from None
 
     def _sends_token(self, request) -> bool:
         auth = get_authorization_header(request).split()

@@ -14,7 +14,7 @@ the request as a whole).
 import sys
 from http import HTTPStatus
 
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError, InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
@@ -86,6 +86,11 @@ def problem_exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, SuspiciousOperation):
+        # e.g. more than DATA_UPLOAD_MAX_NUMBER_FIELDS query parameters: the
+        # client's 400, said plainly (DRF would re-raise it, and with DEBUG
+        # on crash while describing it).
+        exc = exceptions.ParseError(str(exc))
     elif isinstance(exc, OperationalError | InterfaceError):
         set_rollback()
         return _problem_response(

@@ -50,4 +50,28 @@ class JSONParser(parsers.JSONParser):
             raise ParseError(too_deep) from None
         if json_depth_exceeds(data, MAX_BODY_DEPTH):
             raise ParseError(too_deep)
+        if has_lone_surrogate(data):
+            raise ParseError(
+                "JSON parse error - a string holds a lone surrogate escape (e.g. \\ud800), which is not "
+                "Unicode text (RFC 8259 §8.2)."
+            )
         return data
+
+
+def has_lone_surrogate(data) -> bool:
+    """Whether any string (key or value) in parsed JSON holds a code point
+    in U+D800–U+DFFF. Python's decoder accepts a lone ``\\ud800`` escape, but such a
+    string cannot be encoded as UTF-8: echoed back in an error message it
+    made the response itself fail (a 500). Iterative, like the depth check."""
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            if any("\ud800" <= ch <= "\udfff" for ch in value):
+                return True
+        elif isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return False

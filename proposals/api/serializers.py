@@ -73,6 +73,28 @@ class StrictStringMixin:
         return super().to_internal_value(data)
 
 
+class StrictIntegerField(serializers.IntegerField):
+    """Only a JSON integer is an integer. DRF's ``IntegerField`` also takes
+    ``"1"``, ``1.0``, ``true`` and even ``"１"`` (a full-width digit), which
+    hides a client bug and can address the wrong record; here each is a 400
+    ("A valid integer is required.")."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """Only JSON ``true`` or ``false`` is a boolean; DRF's ``BooleanField``
+    also takes ``"yes"``, ``1``, ``"on"``... Anything else is a 400."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
 _STRICT_STRING_CLASSES: dict[type, type] = {}
 
 
@@ -87,8 +109,9 @@ def strict_string_field(field_class: type) -> type:
 
 
 class LosslessModelSerializer(StrictFieldsMixin, serializers.ModelSerializer):
-    """A ModelSerializer that keeps strings byte for byte, and refuses
-    values that are not strings for its text fields."""
+    """A ModelSerializer that keeps strings byte for byte, and takes only
+    JSON values of each field's own type: strings for text, integers for
+    numbers, true/false for booleans."""
 
     def build_standard_field(self, field_name, model_field):
         field_class, field_kwargs = super().build_standard_field(field_name, model_field)
@@ -100,6 +123,10 @@ class LosslessModelSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         if issubclass(field_class, serializers.CharField):
             field_kwargs["trim_whitespace"] = False
             field_class = strict_string_field(field_class)
+        elif field_class is serializers.BooleanField:
+            field_class = StrictBooleanField
+        elif field_class is serializers.IntegerField:
+            field_class = StrictIntegerField
         return field_class, field_kwargs
 
 
@@ -124,7 +151,7 @@ class RefSerializer(StrictFieldsMixin, serializers.Serializer):
     (other keys are ignored); validation turns it into the model instance."""
 
     model = None
-    id = serializers.IntegerField(min_value=1)
+    id = StrictIntegerField(min_value=1)
 
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
@@ -165,10 +192,10 @@ class TopicRefSerializer(StrictFieldsMixin, serializers.Serializer):
 class ProponentSerializer(StrictFieldsMixin, serializers.Serializer):
     """Who put the proposal forward, and in what role. ``id`` is the actor's."""
 
-    id = serializers.IntegerField(source="actor_id", min_value=1)
+    id = StrictIntegerField(source="actor_id", min_value=1)
     name = serializers.CharField(source="actor.name", read_only=True)
     role = serializers.ChoiceField(choices=ProponentRole.choices)
-    primary = serializers.BooleanField(source="is_primary", default=False)
+    primary = StrictBooleanField(source="is_primary", default=False)
 
     def validate(self, attrs):
         actor = Actor.objects.filter(pk=attrs["actor_id"]).first()
@@ -214,10 +241,10 @@ class EvidenceSerializer(LosslessModelSerializer):
     give ``start`` (code points) to pick one of several occurrences."""
 
     source = SourceRefSerializer()
-    start = serializers.IntegerField(
+    start = StrictIntegerField(
         min_value=0, required=False, allow_null=True, help_text=f"Offset of the quote's first character. {OFFSET_UNIT}"
     )
-    end = serializers.IntegerField(
+    end = StrictIntegerField(
         min_value=1, required=False, allow_null=True, help_text=f"Offset just past the quote (exclusive). {OFFSET_UNIT}"
     )
     start_utf16 = serializers.IntegerField(
@@ -240,7 +267,7 @@ class StatusEventSerializer(LosslessModelSerializer):
     proposal's current status when it is the latest."""
 
     status_label = serializers.CharField(source="get_status_display", read_only=True)
-    evidence = serializers.IntegerField(
+    evidence = StrictIntegerField(
         source="evidence_id",
         required=False,
         allow_null=True,

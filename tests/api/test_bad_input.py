@@ -16,7 +16,7 @@ from django.db import connection
 from proposals.models import Proposal, Status, StatusEvent
 from tests.factories import ProposalFactory
 
-from .helpers import assert_problem, error_fields
+from .helpers import assert_problem, error_fields, write
 
 API = "/api/v1"
 PROPOSALS = f"{API}/proposals/"
@@ -1121,3 +1121,77 @@ def test_an_empty_form_value_for_a_non_blank_string_is_400_not_ignored(editor_ap
         response = editor_api.patch(url, {"language": ""}, format="multipart", HTTP_IF_MATCH=tag)
     assert_problem(response, 415)
     assert_problem(editor_api.patch(url, {"language": ""}, format="json", HTTP_IF_MATCH=tag), 400, "language")
+
+
+# --------------------------------------------------------------------------
+# Found by a hostile review after the merges (issue #15): lone surrogates,
+# undecodable tokens, too many parameters, /api without its slash, and
+# silent coercion of numbers and booleans in bodies.
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "body"),
+    [
+        (f"{API}/topics/", '{"slug":"x","name":"n","\\ud800":1}'),
+        (f"{API}/actors/", '{"slug":"x","name":"n","kind":"\\ud800"}'),
+        (f"{API}/proposals/", '{"slug":"x","title":"t","initial_status":"\\udfff"}'),
+    ],
+)
+def test_a_lone_surrogate_in_json_is_a_400_not_a_500(editor_api, url, body, unchanged):
+    unchanged()
+    response = editor_api.post(url, body, content_type="application/json")
+    assert_problem(response, 400)
+
+
+def test_a_lone_surrogate_in_a_sub_resource_write_is_a_400(editor_api, proposal):
+    body = '{"status":"x\\ud800","occurred_on":"2016-01-01"}'
+    response = editor_api.post(f"{API}/proposals/{proposal.slug}/events/", body, content_type="application/json")
+    assert_problem(response, 400)
+
+
+def test_an_authorization_header_that_is_not_utf8_is_a_401(api, db):
+    response = api.get(f"{API}/topics/", HTTP_AUTHORIZATION=b"Token \xe9\xe9".decode("latin-1"))
+    assert_problem(response, 401)
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_too_many_query_parameters_is_a_plain_400(api, db, settings, debug):
+    settings.DEBUG = debug
+    response = api.get(f"{API}/proposals/?" + "a=1&" * 1001)
+    body = assert_problem(response, 400)
+    assert "DATA_UPLOAD_MAX_NUMBER_FIELDS" in body["detail"]
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_api_without_its_slash_is_a_problem_404_not_html(api, db, settings, debug):
+    settings.DEBUG = debug
+    assert_problem(api.get("/api"), 404)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("venue", {"id": "1"}),
+        ("venue", {"id": 1.0}),
+        ("venue", {"id": True}),
+        ("proponents", [{"id": "１", "role": "proposed"}]),
+        ("proponents", [{"id": 1, "role": "proposed", "primary": "yes"}]),
+        ("proponents", [{"id": 1, "role": "proposed", "primary": 1}]),
+    ],
+)
+def test_numbers_and_booleans_in_bodies_must_have_their_json_type(editor_api, proposal, venue, actor, field, value):
+    response = write(editor_api, "patch", URL, {field: value})
+    assert_problem(response, 400)
+
+
+def test_named_must_be_a_json_boolean(editor_api, actor):
+    response = write(editor_api, "patch", f"{API}/actors/{actor.slug}/", {"named": "yes"})
+    assert_problem(response, 400, "named")
+
+
+@pytest.mark.parametrize("field", ["topics", "parties"])
+def test_the_same_topic_or_party_twice_is_refused_like_duplicate_proponents(editor_api, proposal, topic, actor, field):
+    value = [{"slug": topic.slug}] * 2 if field == "topics" else [{"id": actor.pk}] * 2
+    response = write(editor_api, "patch", URL, {field: value})
+    assert_problem(response, 400, field)
