@@ -102,9 +102,11 @@ def proposal_csv_response(view, request, queryset, url_prefix: str) -> Streaming
     if slot is None:
         raise ExportsBusy()
     try:
-        # Connects, or checks the kept connection (CONN_HEALTH_CHECKS) when
-        # this is its first use in the request: no query of its own.
-        connections[queryset.db].ensure_connection()
+        # A round trip, not ensure_connection(): a connection kept open from
+        # an earlier request is not checked by it, and a database lost since
+        # then surfaced inside the stream (gunicorn's HTML 500).
+        with connections[queryset.db].cursor() as cursor:
+            cursor.execute("SELECT 1")
     except BaseException:
         cache.delete(slot)
         raise

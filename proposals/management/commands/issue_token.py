@@ -8,6 +8,10 @@ from django.core.management.base import BaseCommand, CommandError
 from knox.models import AuthToken
 from knox.settings import knox_settings
 
+#: Ten years: a longer-lived token is a leak waiting to happen, and far
+#: larger values overflow the date (an OverflowError, not an answer).
+MAX_DAYS = 3650
+
 
 def positive_int(value: str) -> int:
     """``--days``: a whole number of days, at least 1. Zero used to fall back
@@ -16,8 +20,8 @@ def positive_int(value: str) -> int:
         days = int(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of days") from None
-    if days < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, not {days}")
+    if not 1 <= days <= MAX_DAYS:
+        raise argparse.ArgumentTypeError(f"must be from 1 to {MAX_DAYS}, not {days}")
     return days
 
 
@@ -37,8 +41,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, username, days, **options):
-        if days is not None and days < 1:  # call_command(days=...) skips the parser's check
-            raise CommandError(f"--days must be 1 or more, not {days}.")
+        if days is not None and not 1 <= days <= MAX_DAYS:  # call_command(days=...) skips the parser's check
+            raise CommandError(f"--days must be from 1 to {MAX_DAYS}, not {days}.")
         user = get_user_model().objects.filter(username=username).first()
         if user is None:
             raise CommandError(
