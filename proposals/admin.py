@@ -96,6 +96,16 @@ def _form_data(form, model) -> dict:
     return {name: value for name, value in form.cleaned_data.items() if name in editable}
 
 
+#: The part counts of a restore, said of one.
+_SINGULAR = {
+    "topics": "topic",
+    "parties": "party",
+    "proponents": "proponent",
+    "status events": "status event",
+    "relations": "relation",
+}
+
+
 def _history_label(row) -> str:
     """A deleted record's name from its history row, without building the
     instance (a proposal's would load its excluded search vector: a query
@@ -174,7 +184,9 @@ class HistoryAdmin(SimpleHistoryAdmin):
         parts = getattr(restored, "_restored_parts", None)
         detail = ""
         if parts:
-            detail = " with " + ", ".join(f"{n} {kind}" for kind, n in parts.items())
+            detail = " with " + ", ".join(
+                f"{n} {_SINGULAR.get(kind, kind) if n == 1 else kind}" for kind, n in parts.items()
+            )
         messages.success(request, f"Restored {opts.verbose_name} “{restored}”{detail}, as it was when deleted.")
         return redirect(f"admin:{opts.app_label}_{opts.model_name}_change", restored.pk)
 
