@@ -167,7 +167,8 @@ if REDIS_URL:
 else:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            # Django's file cache with exact counters across processes (tracker/cache.py).
+            "BACKEND": "tracker.cache.LockedFileBasedCache",
             # In the project folder (git-ignored), so two checkouts on one
             # host never share throttle counters or export slots.
             "LOCATION": os.environ.get("DJANGO_CACHE_DIR", str(BASE_DIR / ".cache" / "django")),

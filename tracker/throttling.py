@@ -83,8 +83,8 @@ def window_increment(key: str, seconds: int) -> int:
     """Add one to the counter ``key`` and return the new count; the first
     count opens a window of ``seconds`` (the key's lifetime), whose start is
     kept beside it for ``Retry-After``. Atomic on Redis (``SET NX`` then
-    ``INCR``); on the database cache two simultaneous requests can lose a
-    count (docs/OPERATIONS.md)."""
+    ``INCR``) and on the embedded file cache (a lock file,
+    ``tracker.cache.LockedFileBasedCache``)."""
     for _ in range(2):
         if cache.add(key, 0, timeout=seconds):
             cache.set(f"{key}:start", time.time(), timeout=seconds)
@@ -147,24 +147,31 @@ class AuthFailureThrottle(FixedWindowRateThrottle):
     def get_cache_key(self, request, view):
         return f"throttle:{self.scope}:{client_ip(request)}"
 
-    def is_blocked(self, request) -> bool:
-        """True when this address already used up its failures in this window."""
+    def attempt(self, request) -> bool:
+        """Count this token attempt before it is checked; False (and
+        ``wait()`` set) when the address has used up its attempts in this
+        window. Counting first, then checking, keeps concurrent attempts
+        within the limit: checking first let 16 simultaneous guesses
+        through on a count that each saw as still low. A valid token gives
+        its count back (``refund``)."""
         if self.rate is None:
-            return False
+            return True
         key = self.get_cache_key(request, None)
         try:
-            if cache.get(key, 0) < self.num_requests:
-                return False
+            if window_increment(key, self.duration) <= self.num_requests:
+                return True
             self.wait_seconds = window_wait(key, self.duration)
         except Exception:  # see FixedWindowRateThrottle
-            log.warning("throttle cache unavailable; not checking token failures", exc_info=True)
-            return False
-        return True
+            log.warning("throttle cache unavailable; not counting token failures", exc_info=True)
+            return True
+        return False
 
-    def record_failure(self, request) -> None:
+    def refund(self, request) -> None:
+        """Give back the count of an attempt whose token was valid, so
+        clients with valid tokens are never slowed down by this throttle."""
         if self.rate is None:
             return
         try:
-            window_increment(self.get_cache_key(request, None), self.duration)
-        except Exception:  # see FixedWindowRateThrottle
-            log.warning("throttle cache unavailable; token failure not counted", exc_info=True)
+            cache.decr(self.get_cache_key(request, None))
+        except Exception:  # ValueError when the window ended meanwhile; cache errors as above
+            log.debug("token attempt not refunded", exc_info=True)

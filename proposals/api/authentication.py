@@ -18,17 +18,15 @@ class TokenAuthentication(knox_auth.TokenAuthentication):
         if not self._sends_token(request):
             return None
         throttle = AuthFailureThrottle()
-        if throttle.is_blocked(request):
+        if not throttle.attempt(request):
             raise exceptions.Throttled(wait=throttle.wait())
         try:
-            return super().authenticate(request)
-        except exceptions.AuthenticationFailed:
-            throttle.record_failure(request)
-            raise
+            result = super().authenticate(request)
         except UnicodeDecodeError:
             # knox decodes the token as UTF-8; other bytes are no token.
-            throttle.record_failure(request)
             raise exceptions.AuthenticationFailed("Invalid token.") from None
+        throttle.refund(request)  # a valid token: the attempt does not count
+        return result
 
     def _sends_token(self, request) -> bool:
         auth = get_authorization_header(request).split()

@@ -168,3 +168,30 @@ def test_valid_tokens_never_count_as_failures(rates, editor, proposal):
     client = APIClient(REMOTE_ADDR="203.0.113.68")
     for _ in range(5):
         assert client.get(f"{API}/proposals/", HTTP_AUTHORIZATION=f"Token {good}").status_code == 200
+
+
+def test_simultaneous_token_guesses_stay_within_the_limit(rates, db):
+    """Each attempt is counted before its token is checked: 30 guesses that
+    all start before any finishes get 5 checks, not 30 (a hostile review
+    saw 31 of 300 concurrent guesses pass a limit of 20)."""
+    from django.test import RequestFactory
+
+    from tracker.throttling import AuthFailureThrottle
+
+    rates(auth_failure="5/minute")
+    request = RequestFactory().get("/", REMOTE_ADDR="203.0.113.69")
+    throttles = [AuthFailureThrottle() for _ in range(30)]
+    allowed = [throttle.attempt(request) for throttle in throttles]  # none has finished yet
+    assert allowed.count(True) == 5
+    assert 0 < throttles[-1].wait() <= 60
+
+
+def test_a_valid_token_gives_its_attempt_back(rates, editor, proposal):
+    rates(auth_failure="2/minute")
+    _, good = AuthToken.objects.create(editor)
+    client = APIClient(REMOTE_ADDR="203.0.113.70")
+    assert_problem(client.get(f"{API}/proposals/", HTTP_AUTHORIZATION="Token " + "e" * 64), 401)
+    for _ in range(3):
+        assert client.get(f"{API}/proposals/", HTTP_AUTHORIZATION=f"Token {good}").status_code == 200
+    assert_problem(client.get(f"{API}/proposals/", HTTP_AUTHORIZATION="Token " + "d" * 64), 401)
+    _assert_throttled(client.get(f"{API}/proposals/", HTTP_AUTHORIZATION="Token " + "c" * 64))
