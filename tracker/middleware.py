@@ -188,3 +188,52 @@ class ApiProblemMiddleware:
         from django.http import JsonResponse
 
         return JsonResponse(problem(400, str(exception)), status=400, content_type=PROBLEM_CONTENT_TYPE)
+
+
+class ConcurrencyGuardMiddleware:
+    """Keeps a worker thread free for the liveness probe.
+
+    Under gunicorn's gthread worker each request holds one of the worker's
+    threads while it waits: on a database that never answers (the connect
+    timeout) or that froze with connections open (no bound at all), every
+    thread ended up waiting and ``/healthz`` queued behind them (a hostile
+    review measured 2–4 s, and 504s until the database came back), so a
+    liveness probe would kill a healthy process.
+
+    Here at most ``APP_MAX_CONCURRENT_REQUESTS`` requests per process run at
+    once (the threads less one). A request that finds no free place within
+    ``APP_QUEUE_WAIT_SECONDS`` gets 503 with ``Retry-After`` at once (problem
+    JSON under ``/api/``) instead of waiting for a thread. ``/healthz``
+    bypasses the guard, so it always has the spare thread; ``/readyz`` does
+    not, so a saturated process reports itself not ready.
+    """
+
+    EXEMPT = ("/healthz",)
+
+    def __init__(self, get_response):
+        import threading
+
+        self.get_response = get_response
+        self.places = threading.BoundedSemaphore(max(1, settings.APP_MAX_CONCURRENT_REQUESTS))
+
+    def __call__(self, request):
+        if request.path_info.rstrip("/") in self.EXEMPT:
+            return self.get_response(request)
+        if not self.places.acquire(timeout=settings.APP_QUEUE_WAIT_SECONDS):
+            return self._busy(request)
+        try:
+            return self.get_response(request)
+        finally:
+            self.places.release()
+
+    @staticmethod
+    def _busy(request):
+        from django.http import HttpResponse, JsonResponse
+
+        detail = "The server is busy with slow requests. Try again shortly."
+        if _is_api(request):
+            response = JsonResponse(problem(503, detail), status=503, content_type=PROBLEM_CONTENT_TYPE)
+        else:
+            response = HttpResponse(detail, status=503, content_type="text/plain; charset=utf-8")
+        response["Retry-After"] = "2"
+        return response

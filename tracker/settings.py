@@ -81,6 +81,8 @@ MIDDLEWARE = [
     "corsheaders.middleware.CorsMiddleware",
     # Inside CORS (errors keep its headers): no HTML error pages under /api/.
     "tracker.middleware.ApiProblemMiddleware",
+    # Before anything that may wait (sessions, the database): keeps a thread for /healthz.
+    "tracker.middleware.ConcurrencyGuardMiddleware",
     # Before CommonMiddleware, whose APPEND_SLASH would redirect API writes.
     "tracker.middleware.ApiOptionalSlashMiddleware",
     "tracker.middleware.BodySizeLimitMiddleware",
@@ -177,6 +179,14 @@ else:
             "OPTIONS": {"MAX_ENTRIES": 100_000},
         }
     }
+
+# Requests one process runs at once (tracker.middleware.ConcurrencyGuardMiddleware):
+# gunicorn's threads less one, kept for /healthz. Past it, a request waits
+# at most APP_QUEUE_WAIT_SECONDS for a place, then gets 503 + Retry-After.
+APP_MAX_CONCURRENT_REQUESTS = int(
+    os.environ.get("APP_MAX_CONCURRENT_REQUESTS", str(int(os.environ.get("GUNICORN_THREADS", "8")) - 1))
+)
+APP_QUEUE_WAIT_SECONDS = float(os.environ.get("APP_QUEUE_WAIT_SECONDS", "0.5"))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -44,6 +44,23 @@ def client_ip(request) -> str:
         return remote
 
 
+#: After the cache fails, throttles skip it for this many seconds: a hung
+#: Redis cost every request its timeouts (2 s measured), not once.
+CACHE_RETRY_SECONDS = 10
+_cache_down_until = 0.0
+
+
+def cache_available() -> bool:
+    """False while a recent cache failure says not to wait on it again."""
+    return time.monotonic() >= _cache_down_until
+
+
+def cache_failed() -> None:
+    """Note a cache failure: skip the cache for ``CACHE_RETRY_SECONDS``."""
+    global _cache_down_until
+    _cache_down_until = time.monotonic() + CACHE_RETRY_SECONDS
+
+
 class FixedWindowRateThrottle(throttling.SimpleRateThrottle):
     """``count/period`` per client, in fixed windows that open at the
     client's first request and last one period.
@@ -63,7 +80,7 @@ class FixedWindowRateThrottle(throttling.SimpleRateThrottle):
         if self.rate is None:
             return True
         self.key = self.get_cache_key(request, view)
-        if self.key is None:
+        if self.key is None or not cache_available():
             return True
         try:
             count = window_increment(self.key, self.duration)
@@ -71,6 +88,7 @@ class FixedWindowRateThrottle(throttling.SimpleRateThrottle):
                 return True
             self.wait_seconds = window_wait(self.key, self.duration)
         except Exception:  # the cache backend's own errors (redis.ConnectionError...) have no common base
+            cache_failed()
             log.warning("throttle cache unavailable; letting %s through", self.key, exc_info=True)
             return True
         return False
@@ -154,7 +172,7 @@ class AuthFailureThrottle(FixedWindowRateThrottle):
         within the limit: checking first let 16 simultaneous guesses
         through on a count that each saw as still low. A valid token gives
         its count back (``refund``)."""
-        if self.rate is None:
+        if self.rate is None or not cache_available():
             return True
         key = self.get_cache_key(request, None)
         try:
@@ -162,6 +180,7 @@ class AuthFailureThrottle(FixedWindowRateThrottle):
                 return True
             self.wait_seconds = window_wait(key, self.duration)
         except Exception:  # see FixedWindowRateThrottle
+            cache_failed()
             log.warning("throttle cache unavailable; not counting token failures", exc_info=True)
             return True
         return False
@@ -169,7 +188,7 @@ class AuthFailureThrottle(FixedWindowRateThrottle):
     def refund(self, request) -> None:
         """Give back the count of an attempt whose token was valid, so
         clients with valid tokens are never slowed down by this throttle."""
-        if self.rate is None:
+        if self.rate is None or not cache_available():
             return
         try:
             cache.decr(self.get_cache_key(request, None))

@@ -11,7 +11,7 @@ from django.db import connections, transaction
 from django.http import StreamingHttpResponse
 from rest_framework import exceptions
 
-from tracker.throttling import ExportRateThrottle
+from tracker.throttling import ExportRateThrottle, cache_available, cache_failed
 
 from .renderers import proposal_csv_rows
 
@@ -36,10 +36,16 @@ def _acquire_slot() -> str | None:
     (an atomic add on Redis); the slot's key, or None when all are taken.
     A slot expires after ``API_EXPORT_SLOT_SECONDS`` should a worker die
     holding it."""
-    for number in range(settings.API_EXPORT_MAX_CONCURRENT):
-        key = f"export-slot:{number}"
-        if cache.add(key, 1, timeout=settings.API_EXPORT_SLOT_SECONDS):
-            return key
+    if not cache_available():
+        return None
+    try:
+        for number in range(settings.API_EXPORT_MAX_CONCURRENT):
+            key = f"export-slot:{number}"
+            if cache.add(key, 1, timeout=settings.API_EXPORT_SLOT_SECONDS):
+                return key
+    except Exception:  # the cache's own errors: with no slot count, no export (503, not a 500)
+        cache_failed()
+        log.warning("export slots unavailable (cache down)", exc_info=True)
     return None
 
 
