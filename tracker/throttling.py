@@ -44,21 +44,33 @@ def client_ip(request) -> str:
         return remote
 
 
-#: After the cache fails, throttles skip it for this many seconds: a hung
-#: Redis cost every request its timeouts (2 s measured), not once.
-CACHE_RETRY_SECONDS = 10
+#: After ``CACHE_FAILURES_TO_SKIP`` failures in a row, throttles skip the
+#: cache for ``CACHE_RETRY_SECONDS``: a hung Redis cost every request its
+#: timeouts (2 s measured). One slow answer on a busy host skips nothing.
+CACHE_FAILURES_TO_SKIP = 3
+CACHE_RETRY_SECONDS = 5
 _cache_down_until = 0.0
+_cache_failures = 0
 
 
 def cache_available() -> bool:
-    """False while a recent cache failure says not to wait on it again."""
+    """False while recent cache failures say not to wait on it again."""
     return time.monotonic() >= _cache_down_until
 
 
 def cache_failed() -> None:
-    """Note a cache failure: skip the cache for ``CACHE_RETRY_SECONDS``."""
-    global _cache_down_until
-    _cache_down_until = time.monotonic() + CACHE_RETRY_SECONDS
+    """Note a cache failure; the third in a row skips the cache for a while."""
+    global _cache_down_until, _cache_failures
+    _cache_failures += 1
+    if _cache_failures >= CACHE_FAILURES_TO_SKIP:
+        _cache_down_until = time.monotonic() + CACHE_RETRY_SECONDS
+        _cache_failures = 0
+
+
+def cache_answered() -> None:
+    """Note a cache success: failures must come in a row to count."""
+    global _cache_failures
+    _cache_failures = 0
 
 
 class FixedWindowRateThrottle(throttling.SimpleRateThrottle):
@@ -84,6 +96,7 @@ class FixedWindowRateThrottle(throttling.SimpleRateThrottle):
             return True
         try:
             count = window_increment(self.key, self.duration)
+            cache_answered()
             if count <= self.num_requests:
                 return True
             self.wait_seconds = window_wait(self.key, self.duration)
