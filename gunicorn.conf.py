@@ -16,12 +16,15 @@ import os
 # on a slow database holds one thread of several, so /healthz still gets one.
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "8"))
-# A worker accepts no more connections than it has threads: one whose
-# threads are all waiting (on a hung database, say) leaves new connections,
-# /healthz among them, to a worker with a free thread instead of queueing
-# them behind its own (measured: a 1.8 s /healthz without this). nginx
-# opens one upstream connection per request, so none sit idle here.
-worker_connections = threads
+# A worker accepts twice as many connections as it has threads. The app
+# runs at most threads-1 requests at once (tracker.middleware.
+# ConcurrencyGuardMiddleware), so when those all wait (on a hung database,
+# say) the spare thread answers the rest at once: 503 + Retry-After for API
+# calls, 200 for /healthz. With no more connections than threads, the rest
+# waited in the listen queue until a stuck request ended (measured: API
+# answers after 4-6 s behind a 2 s connect timeout). nginx opens one
+# upstream connection per request, so none sit idle here.
+worker_connections = threads * 2
 
 # A worker that stops heart-beating this long is killed and replaced.
 timeout = 30

@@ -219,7 +219,8 @@ class ConcurrencyGuardMiddleware:
     def __call__(self, request):
         if request.path_info.rstrip("/") in self.EXEMPT:
             return self.get_response(request)
-        if not self.places.acquire(timeout=settings.APP_QUEUE_WAIT_SECONDS):
+        wait = settings.APP_QUEUE_WAIT_SECONDS
+        if not (self.places.acquire(timeout=wait) if wait > 0 else self.places.acquire(blocking=False)):
             return self._busy(request)
         try:
             return self.get_response(request)

@@ -182,11 +182,11 @@ else:
 
 # Requests one process runs at once (tracker.middleware.ConcurrencyGuardMiddleware):
 # gunicorn's threads less one, kept for /healthz. Past it, a request waits
-# at most APP_QUEUE_WAIT_SECONDS for a place, then gets 503 + Retry-After.
+# at most APP_QUEUE_WAIT_SECONDS (0: none) for a place, then gets 503 + Retry-After.
 APP_MAX_CONCURRENT_REQUESTS = int(
     os.environ.get("APP_MAX_CONCURRENT_REQUESTS", str(int(os.environ.get("GUNICORN_THREADS", "8")) - 1))
 )
-APP_QUEUE_WAIT_SECONDS = float(os.environ.get("APP_QUEUE_WAIT_SECONDS", "0.5"))
+APP_QUEUE_WAIT_SECONDS = float(os.environ.get("APP_QUEUE_WAIT_SECONDS", "0"))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
