@@ -15,7 +15,10 @@ import os
 # in the worker's poller without holding a thread, and a request that waits
 # on a slow database holds one thread of several, so /healthz still gets one.
 worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+# Sixteen, of which the app runs at most fourteen requests at once (the
+# concurrency guard keeps two for /healthz and quick refusals): with eight
+# (seven usable) a hostile review saw 10-16 ordinary clients refused.
+threads = int(os.environ.get("GUNICORN_THREADS", "16"))
 # A worker accepts twice as many connections as it has threads. The app
 # runs at most threads-1 requests at once (tracker.middleware.
 # ConcurrencyGuardMiddleware), so when those all wait (on a hung database,

@@ -201,7 +201,7 @@ class ConcurrencyGuardMiddleware:
     liveness probe would kill a healthy process.
 
     Here at most ``APP_MAX_CONCURRENT_REQUESTS`` requests per process run at
-    once (the threads less one). A request that finds no free place within
+    once (the threads less two). A request that finds no free place within
     ``APP_QUEUE_WAIT_SECONDS`` gets 503 with ``Retry-After`` at once (problem
     JSON under ``/api/``) instead of waiting for a thread. ``/healthz``
     bypasses the guard, so it always has the spare thread; ``/readyz`` does

@@ -58,13 +58,17 @@ def cache_available() -> bool:
     return time.monotonic() >= _cache_down_until
 
 
-def cache_failed() -> None:
-    """Note a cache failure; the third in a row skips the cache for a while."""
+def cache_failed() -> bool:
+    """Note a cache failure; the third in a row skips the cache for a while.
+    The count is reset only by a success, so after a skip one more failure
+    skips again (a hung Redis costs one timeout per window, not three).
+    Returns whether this failure started a skip (worth a warning)."""
     global _cache_down_until, _cache_failures
     _cache_failures += 1
     if _cache_failures >= CACHE_FAILURES_TO_SKIP:
         _cache_down_until = time.monotonic() + CACHE_RETRY_SECONDS
-        _cache_failures = 0
+        return True
+    return False
 
 
 def cache_answered() -> None:
@@ -100,9 +104,9 @@ class FixedWindowRateThrottle(throttling.SimpleRateThrottle):
             if count <= self.num_requests:
                 return True
             self.wait_seconds = window_wait(self.key, self.duration)
-        except Exception:  # the cache backend's own errors (redis.ConnectionError...) have no common base
-            cache_failed()
-            log.warning("throttle cache unavailable; letting %s through", self.key, exc_info=True)
+        except Exception as exc:  # the cache backend's own errors (redis.ConnectionError...) have no common base
+            if cache_failed():
+                log.warning("throttle cache unavailable (%s); skipping it for %s s", exc, CACHE_RETRY_SECONDS)
             return True
         return False
 
@@ -192,9 +196,9 @@ class AuthFailureThrottle(FixedWindowRateThrottle):
             if window_increment(key, self.duration) <= self.num_requests:
                 return True
             self.wait_seconds = window_wait(key, self.duration)
-        except Exception:  # see FixedWindowRateThrottle
-            cache_failed()
-            log.warning("throttle cache unavailable; not counting token failures", exc_info=True)
+        except Exception as exc:  # see FixedWindowRateThrottle
+            if cache_failed():
+                log.warning("throttle cache unavailable (%s); skipping it for %s s", exc, CACHE_RETRY_SECONDS)
             return True
         return False
 

@@ -22,6 +22,16 @@ log = logging.getLogger(__name__)
 CHUNK_ROWS = 2000
 
 
+class ExportsUnavailable(exceptions.APIException):
+    """503 + ``Retry-After``: the shared store that counts running exports
+    (the cache) cannot be reached, so no export is started."""
+
+    status_code = 503
+    default_detail = "CSV exports are unavailable right now. Try again shortly."
+    default_code = "exports_unavailable"
+    wait = 10
+
+
 class ExportsBusy(exceptions.APIException):
     """503 + ``Retry-After`` (DRF's handler sends ``wait``): all export slots are taken."""
 
@@ -36,8 +46,6 @@ def _acquire_slot() -> str | None:
     (an atomic add on Redis); the slot's key, or None when all are taken.
     A slot expires after ``API_EXPORT_SLOT_SECONDS`` should a worker die
     holding it."""
-    if not cache_available():
-        return None
     try:
         for number in range(settings.API_EXPORT_MAX_CONCURRENT):
             key = f"export-slot:{number}"
@@ -101,21 +109,28 @@ def proposal_csv_response(view, request, queryset, url_prefix: str) -> Streaming
     the database cannot be reached before the response starts,
     so an outage is never a 200 with only a header row.
     """
-    throttle = ExportRateThrottle()
-    if not throttle.allow_request(request, view):
-        raise exceptions.Throttled(wait=throttle.wait())
-    slot = _acquire_slot()
-    if slot is None:
-        raise ExportsBusy()
-    try:
+    # The database and a slot first, the allowance last: an export refused
+    # for an outage or busy slots does not use up the client's allowance
+    # (a client retrying through an outage was locked out for an hour).
+    with connections[queryset.db].cursor() as cursor:
         # A round trip, not ensure_connection(): a connection kept open from
         # an earlier request is not checked by it, and a database lost since
         # then surfaced inside the stream (gunicorn's HTML 500).
-        with connections[queryset.db].cursor() as cursor:
-            cursor.execute("SELECT 1")
+        cursor.execute("SELECT 1")
+    if not cache_available():
+        raise ExportsUnavailable()
+    slot = _acquire_slot()
+    if slot is None:
+        raise ExportsBusy() if cache_available() else ExportsUnavailable()
+    throttle = ExportRateThrottle()
+    try:
+        allowed = throttle.allow_request(request, view)
     except BaseException:
         cache.delete(slot)
         raise
+    if not allowed:
+        cache.delete(slot)
+        raise exceptions.Throttled(wait=throttle.wait())
     response = StreamingHttpResponse(_Rows(queryset, url_prefix, slot), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="proposals.csv"'
     return response

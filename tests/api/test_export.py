@@ -102,3 +102,19 @@ def test_an_export_runs_in_constant_memory(settings, monkeypatch, db):
     # Four times the rows, about the same peak. (Holding them all, as a
     # non-streaming render does, needs well over twice the memory.)
     assert big_peak < 1.5 * small_peak, (small_peak, big_peak)
+
+
+def test_an_export_refused_while_busy_does_not_use_up_the_allowance(rates, settings, proposal):
+    """A client that retries while all slots are busy (or the database is
+    down) still has its exports afterwards: the allowance is counted only
+    for an export that starts (a review saw one locked out for an hour)."""
+    rates(export="1/hour")
+    settings.API_EXPORT_MAX_CONCURRENT = 1
+    first = APIClient(REMOTE_ADDR="192.0.2.30").get(CSV)
+    assert first.status_code == 200  # holds the only slot
+    retrier = APIClient(REMOTE_ADDR="192.0.2.31")
+    for _ in range(3):
+        assert_problem(retrier.get(CSV), 503)
+    _drain(first)
+    _drain(retrier.get(CSV))  # its one export an hour is still there
+    assert_problem(retrier.get(CSV), 429)
