@@ -3,6 +3,7 @@ response headers the framework does not set itself, and the API's own
 answers where Django would send HTML or a redirect."""
 
 import io
+import time
 
 from django.conf import settings
 from django.core.handlers.wsgi import LimitedStream
@@ -210,22 +211,48 @@ class ConcurrencyGuardMiddleware:
 
     EXEMPT = ("/healthz",)
 
+    #: A place held this long means requests are stuck, not busy: then a
+    #: request that finds no place is refused at once rather than waiting,
+    #: so the spare threads stay free for /healthz.
+    STUCK_SECONDS = 0.5
+
     def __init__(self, get_response):
         import threading
 
         self.get_response = get_response
         self.places = threading.BoundedSemaphore(max(1, settings.APP_MAX_CONCURRENT_REQUESTS))
+        self.lock = threading.Lock()
+        self.started: dict[int, float] = {}
 
     def __call__(self, request):
         if request.path_info.rstrip("/") in self.EXEMPT:
             return self.get_response(request)
-        wait = settings.APP_QUEUE_WAIT_SECONDS
-        if not (self.places.acquire(timeout=wait) if wait > 0 else self.places.acquire(blocking=False)):
+        if not self._take_place():
             return self._busy(request)
+        token = id(request)
+        with self.lock:
+            self.started[token] = time.monotonic()
         try:
             return self.get_response(request)
         finally:
+            with self.lock:
+                self.started.pop(token, None)
             self.places.release()
+
+    def _take_place(self) -> bool:
+        """A place now; else, unless the holders look stuck, one within
+        ``APP_QUEUE_WAIT_SECONDS`` (a burst of fast requests frees one)."""
+        if self.places.acquire(blocking=False):
+            return True
+        wait = settings.APP_QUEUE_WAIT_SECONDS
+        if wait <= 0 or self._stuck():
+            return False
+        return self.places.acquire(timeout=wait)
+
+    def _stuck(self) -> bool:
+        with self.lock:
+            oldest = min(self.started.values(), default=None)
+        return oldest is not None and time.monotonic() - oldest > self.STUCK_SECONDS
 
     @staticmethod
     def _busy(request):

@@ -182,12 +182,12 @@ else:
 
 # Requests one process runs at once (tracker.middleware.ConcurrencyGuardMiddleware):
 # gunicorn's threads less two, kept for /healthz and for quick refusals. Past
-# it, a request waits at most APP_QUEUE_WAIT_SECONDS (0.05) for a place (a
+# it, a request waits at most APP_QUEUE_WAIT_SECONDS (0.02) for a place (a
 # burst of fast requests frees one in that time), then gets 503 + Retry-After.
 APP_MAX_CONCURRENT_REQUESTS = int(
     os.environ.get("APP_MAX_CONCURRENT_REQUESTS", str(int(os.environ.get("GUNICORN_THREADS", "16")) - 2))
 )
-APP_QUEUE_WAIT_SECONDS = float(os.environ.get("APP_QUEUE_WAIT_SECONDS", "0.05"))
+APP_QUEUE_WAIT_SECONDS = float(os.environ.get("APP_QUEUE_WAIT_SECONDS", "0.02"))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
