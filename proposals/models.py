@@ -529,7 +529,8 @@ class Proposal(VersionedModel):
 
     ``status`` is the normalised current status. It is derived from the
     latest status event and written only by
-    ``proposals.services.proposal_sync_status``; never set it directly.
+    the write batch in ``proposals.services`` when a status event is added,
+    changed or removed; never set it directly.
     """
 
     non_blank_fields = ("title",)

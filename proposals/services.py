@@ -166,6 +166,7 @@ class _Batch:
             if resync:
                 latest = _latest_statuses(resync)
         changed = []
+        moved: dict[int, str] = {}  # proposals whose status changed: pk -> slug
         for obj in queryset:
             key = (model, obj.pk)
             fields = ["version"]
@@ -176,11 +177,7 @@ class _Batch:
             if status_moved:
                 obj.status = new_status
                 fields.append("status")
-                self.mark_many(
-                    Proposal,
-                    _relating_proposals([obj.pk]),
-                    f"{NEIGHBOUR_REASON_PREFIX}related proposal {obj.slug}, whose status changed",
-                )
+                moved[obj.pk] = obj.slug
             obj.version += 1
             if hasattr(obj, "updated_at"):
                 obj.updated_at = self.now
@@ -190,6 +187,12 @@ class _Batch:
                 obj._history_user = self.user
             changed.append((obj, fields))
             self.saved.add(key)
+        # Their status shows in the related lists of the proposals relating to them.
+        relating = ProposalRelation.objects.filter(to_proposal_id__in=list(moved))
+        for from_id, to_id in relating.values_list("from_proposal_id", "to_proposal_id"):
+            self.mark(
+                Proposal, from_id, f"{NEIGHBOUR_REASON_PREFIX}related proposal {moved[to_id]}, whose status changed"
+            )
         by_fields = defaultdict(list)
         for obj, fields in changed:
             by_fields[tuple(fields)].append(obj)
@@ -319,10 +322,6 @@ def _field_values(instance, names: Iterable[str]) -> dict:
     return {opts.get_field(name).attname: getattr(instance, opts.get_field(name).attname) for name in names}
 
 
-def _describe(instance) -> str:
-    return f"{instance._meta.verbose_name} {instance}"
-
-
 def record_save(*, instance: models.Model, user: AbstractBaseUser | None = None, **fields) -> models.Model:
     """Create or update one record, setting only whitelisted ``fields``.
 
@@ -416,14 +415,13 @@ def record_delete(*, instance: models.Model, user: AbstractBaseUser | None = Non
         if model in PART_OWNERS:
             _part_effects(batch, instance, None, f"{instance._meta.verbose_name} removed")
         if model is Evidence:
-            batch.mark(Source, instance.source_id, "quotes changed")
             # SET_NULL: proponent links and events citing the quote lose it.
             citing = set(Proponent.objects.filter(evidence_id=instance.pk).values_list("proposal_id", flat=True))
             citing |= set(StatusEvent.objects.filter(evidence_id=instance.pk).values_list("proposal_id", flat=True))
             batch.mark_many(Proposal, citing, "a quote it cites was removed")
         if model is Actor:
             # SET_NULL: members lose their affiliation, venues their organisation.
-            reason = f"{_describe(instance)} deleted"
+            reason = f"{NEIGHBOUR_REASON_PREFIX}{instance._meta.verbose_name} {instance}, which was deleted"
             batch.mark_many(
                 Actor, Actor.objects.filter(affiliation_id=instance.pk).values_list("pk", flat=True), reason
             )
@@ -438,23 +436,6 @@ def record_delete(*, instance: models.Model, user: AbstractBaseUser | None = Non
 # --------------------------------------------------------------------------
 # Proposals and their parts
 # --------------------------------------------------------------------------
-
-
-def proposal_sync_status(
-    *, proposal: Proposal, user: AbstractBaseUser | None = None, reason: str | None = None
-) -> Proposal:
-    """Re-derive ``proposal.status`` from its latest status event and mark
-    the proposal as changed (new ``version`` and ``updated_at``).
-
-    The status is written only here (through the write batch's effects):
-    the proposal's current status is its latest event's status, by date,
-    then by when it was recorded.
-    """
-    with write_batch(user) as batch:
-        batch.mark(Proposal, proposal.pk, reason or "changed", resync=True)
-        batch.saved.discard((Proposal, proposal.pk))
-        batch.instances[(Proposal, proposal.pk)].append(proposal)
-    return proposal
 
 
 def status_event_record(
@@ -953,8 +934,6 @@ def record_restore(*, model: type[models.Model], pk: int, user: AbstractBaseUser
             batch.saved.add((model, instance.pk))
         if model in PART_OWNERS:
             _part_effects(batch, instance, None, f"{instance._meta.verbose_name} restored")
-        if model is Evidence:
-            batch.mark(Source, instance.source_id, "quotes changed")
     return instance
 
 
@@ -1048,7 +1027,6 @@ __all__ = [
     "proposal_create",
     "proposal_delete",
     "proposal_restore",
-    "proposal_sync_status",
     "proposal_update",
     "record_delete",
     "record_restore",
