@@ -45,6 +45,13 @@ class VersionCheckedForm(forms.ModelForm):
     """
 
     seen_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    change_reason = forms.CharField(
+        required=False,
+        max_length=100,
+        label="Reason for this change",
+        help_text="Shown in the history. Left empty, the history says what changed.",
+        widget=forms.TextInput(attrs={"size": 60}),
+    )
 
     #: Set by the history (revert) view: the live row's version when the
     #: page was opened. The form's instance there is an old version, whose
@@ -117,6 +124,19 @@ def _history_label(row) -> str:
     return str(row.instance)
 
 
+#: Fields that change on every save; the history's "Changes" column leaves
+#: them out (the row itself says that it is a new version).
+_BOOKKEEPING = ["version", "updated_at", "created_at", "sha256", "search_vector", "recorded_at"]
+
+
+def _note_reason(request, form) -> None:
+    """The reason staff typed, for every history row this request writes."""
+    reason = (getattr(form, "cleaned_data", None) or {}).get("change_reason", "").strip()
+    if reason:
+        with services.write_batch(request.user) as batch:
+            batch.note = reason
+
+
 class HistoryAdmin(SimpleHistoryAdmin):
     """Every model keeps its history; staff see it from each change page,
     revert to any version, and find deleted records under "Deleted records"
@@ -130,6 +150,35 @@ class HistoryAdmin(SimpleHistoryAdmin):
     """
 
     change_list_template = "admin/proposals/change_list_with_deleted.html"
+    object_history_list_template = "admin/proposals/object_history_list.html"
+    object_history_form_template = "admin/proposals/object_history_form.html"
+
+    def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
+        """Each row's changes against the row before it, old → new, without
+        the bookkeeping fields that change on every save."""
+        previous = None
+        for current in historical_records:
+            if previous is not None:
+                delta = previous.diff_against(
+                    current,
+                    excluded_fields=[f for f in _BOOKKEEPING if hasattr(current, f)],
+                    foreign_keys_are_objs=foreign_keys_are_objs,
+                )
+                helper = self.get_historical_record_context_helper(request, previous)
+                changes = helper.context_for_delta_changes(delta)
+                # The status is not editable (it follows the status events),
+                # so simple-history's diff leaves it out; it is the news.
+                if getattr(previous, "status", None) != getattr(current, "status", None):
+                    changes.insert(
+                        0,
+                        {
+                            "field": "Status",
+                            "old": current.get_status_display(),
+                            "new": previous.get_status_display(),
+                        },
+                    )
+                previous.history_delta_changes = changes
+            previous = current
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         # The version check locks the row; the lock must last until the save.
@@ -157,6 +206,13 @@ class HistoryAdmin(SimpleHistoryAdmin):
             # Outside any batch: the service commits before the message is
             # queued, so a failed restore never reports success.
             return self._restore(request, object_id)
+        live = None
+        if not deleted:
+            queryset = self.model._base_manager.filter(pk=object_id)
+            if self.model is Proposal:
+                queryset = queryset.defer("search_vector")
+            live = queryset.first()
+        extra_context = {**(extra_context or {}), "restore_mode": deleted, "live_label": str(live) if live else ""}
         with services.write_batch(request.user):
             return super().history_form_view(request, object_id, version_id, extra_context)
 
@@ -228,6 +284,7 @@ class HistoryAdmin(SimpleHistoryAdmin):
         return TemplateResponse(request, "admin/proposals/deleted_records.html", context)
 
     def save_model(self, request, obj, form, change):
+        _note_reason(request, form)
         model = type(obj)
         data = _form_data(form, model)
         if change:
@@ -405,7 +462,7 @@ class ProposalAdmin(HistoryAdmin):
     list_per_page = 50
     inlines = [ProponentInline, EvidenceInline, StatusEventInline, RelationInline]
     fieldsets = [
-        (None, {"fields": ["title", "slug", "summary", "seen_version"]}),
+        (None, {"fields": ["title", "slug", "summary", "seen_version", "change_reason"]}),
         ("Status", {"fields": ["status", "status_explained"], "description": "Add a status event below to change it."}),
         ("Where and when", {"fields": ["venue", ("proposed_on", "proposed_precision"), "proposed_note"]}),
         ("Classification", {"fields": ["topics", "parties"]}),
@@ -429,6 +486,7 @@ class ProposalAdmin(HistoryAdmin):
         return STATUS_EXPLANATIONS.get(obj.status, "")
 
     def save_model(self, request, obj, form, change):
+        _note_reason(request, form)
         data = _form_data(form, Proposal)
         links = {"topics": form.cleaned_data.get("topics"), "parties": form.cleaned_data.get("parties")}
         if change:
@@ -525,7 +583,7 @@ class SourceAdmin(HistoryAdmin):
 
     def get_fields(self, request, obj=None):
         fields = list(super().get_fields(request, obj))
-        for name in ("seen_version", "sha256", "created_at", "updated_at", "version"):
+        for name in ("seen_version", "change_reason", "sha256", "created_at", "updated_at", "version"):
             if name in fields:
                 fields.remove(name)
             fields.append(name)

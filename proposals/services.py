@@ -125,6 +125,15 @@ class _Batch:
         self.touch: dict[tuple[type, int], list[str]] = defaultdict(list)
         self.resync: set[int] = set()
         self.instances: dict[tuple[type, int], list[models.Model]] = defaultdict(list)
+        #: Versioned records saved in this batch whose history row is
+        #: written at the end, once (value: whether they were created), so
+        #: that one save is one history row with every reason, however many
+        #: parts, statuses and neighbours it also moved.
+        self.deferred: dict[tuple[type, int], bool] = {}
+        #: A reason a person gave for the whole batch (the admin's "reason
+        #: for this change" box); it leads the reasons of every record the
+        #: batch changed itself (not of neighbours that only show a change).
+        self.note: str = ""
 
     def mark(self, model, pk, reason: str, *, resync: bool = False) -> None:
         if pk is None:
@@ -156,6 +165,21 @@ class _Batch:
                 self._bump(model, sorted(pks), pending)
             done.update(pending)
 
+    def defer_history(self, instance, *, adding: bool, reason: str) -> None:
+        """``instance`` was just saved without its history row (with
+        ``skip_history_when_saving``): ``flush`` writes it, once, with
+        ``reason`` and whatever else the batch did to the record."""
+        key = (type(instance), instance.pk)
+        self.deferred.setdefault(key, adding)
+        self.mark(type(instance), instance.pk, reason)
+
+    def _reason(self, key, reasons: list[str]) -> str:
+        # The note is about what this batch did, not about neighbours that
+        # only show something that changed.
+        if self.note and not all(r.startswith(NEIGHBOUR_REASON_PREFIX) for r in reasons):
+            reasons = [self.note, *reasons]
+        return _clip("; ".join(reasons))
+
     def _bump(self, model, pks: list[int], pending) -> None:
         queryset = model._base_manager.select_for_update().filter(pk__in=pks).order_by("pk")
         if model is Proposal:
@@ -166,6 +190,7 @@ class _Batch:
             if resync:
                 latest = _latest_statuses(resync)
         changed = []
+        history_only: dict[bool, list] = defaultdict(list)  # created? -> saved records, history row still due
         moved: dict[int, str] = {}  # proposals whose status changed: pk -> slug
         for obj in queryset:
             key = (model, obj.pk)
@@ -173,7 +198,14 @@ class _Batch:
             new_status = latest.get(obj.pk, obj.status) if model is Proposal else None
             status_moved = model is Proposal and new_status != obj.status
             if key in self.saved and not status_moved:
-                continue  # saved in this batch already: its version moved once
+                # Saved in this batch already: its version moved once. Its
+                # one history row, if deferred, is written now.
+                if key in self.deferred:
+                    obj._change_reason = self._reason(key, pending[key])
+                    if self.user is not None:
+                        obj._history_user = self.user
+                    history_only[self.deferred.pop(key)].append(obj)
+                continue
             if status_moved:
                 obj.status = new_status
                 fields.append("status")
@@ -182,10 +214,16 @@ class _Batch:
             if hasattr(obj, "updated_at"):
                 obj.updated_at = self.now
                 fields.append("updated_at")
-            obj._change_reason = _clip("; ".join(pending[key]))
+            obj._change_reason = self._reason(key, pending[key])
             if self.user is not None:
                 obj._history_user = self.user
-            changed.append((obj, fields))
+            if self.deferred.pop(key, None):
+                # Created in this batch: its one history row says "created".
+                model._base_manager.filter(pk=obj.pk).update(**{name: getattr(obj, name) for name in fields})
+                history_only[True].append(obj)
+                self._refresh(model, obj, fields)
+            else:
+                changed.append((obj, fields))
             self.saved.add(key)
         # Their status shows in the related lists of the proposals relating to them.
         relating = ProposalRelation.objects.filter(to_proposal_id__in=list(moved))
@@ -199,9 +237,15 @@ class _Batch:
         for fields, objs in by_fields.items():
             bulk_update_with_history(objs, model, list(fields), default_user=self.user, default_date=self.now)
             for obj in objs:
-                for instance in self.instances.get((model, obj.pk), ()):
-                    for name in fields:
-                        setattr(instance, name, getattr(obj, name))
+                self._refresh(model, obj, fields)
+        for adding, objs in history_only.items():
+            model.history.bulk_history_create(objs, update=not adding, default_user=self.user, default_date=self.now)
+
+    def _refresh(self, model, obj, fields) -> None:
+        """Copy what the batch wrote onto the callers' instances."""
+        for instance in self.instances.get((model, obj.pk), ()):
+            for name in fields:
+                setattr(instance, name, getattr(obj, name))
 
 
 _current: contextvars.ContextVar[_Batch | None] = contextvars.ContextVar("proposals_write_batch", default=None)
@@ -369,13 +413,22 @@ def record_save(*, instance: models.Model, user: AbstractBaseUser | None = None,
                 return instance
         instance.full_clean()
         _credit(instance, batch.user)
+        reason = "created" if adding else "changed " + ", ".join(changed)
+        versioned = hasattr(instance, "version")
+        if versioned:
+            # Its one history row is written when the batch ends.
+            instance.skip_history_when_saving = True
+        else:
+            instance._change_reason = _clip(reason)
         if adding:
             instance.save(force_insert=True)
         else:
             bookkeeping = [f for f in ("version", "updated_at", "sha256") if hasattr(instance, f)]
             attnames = [instance._meta.get_field(name).attname for name in changed]
             instance.save(update_fields=[*attnames, *bookkeeping])
-        if hasattr(instance, "version"):
+        if versioned:
+            del instance.skip_history_when_saving
+            batch.defer_history(instance, adding=adding, reason=reason)
             batch.saved.add((model, instance.pk))
             batch.instances[(model, instance.pk)].append(instance)
         if model in PART_OWNERS:
@@ -466,6 +519,7 @@ def status_event_record(
         )
         event.full_clean()
         _credit(event, batch.user)
+        event._change_reason = "created"
         event.save(force_insert=True)
         _part_effects(batch, event, None, f"status event added: {status}, {occurred_on.isoformat()}")
         batch.instances[(Proposal, proposal.pk)].append(proposal)
@@ -604,7 +658,10 @@ def proposal_create(
         proposal = Proposal(**fields)
         proposal.full_clean()
         _credit(proposal, batch.user)
+        proposal.skip_history_when_saving = True
         proposal.save(force_insert=True)
+        del proposal.skip_history_when_saving
+        batch.defer_history(proposal, adding=True, reason="created")
         batch.saved.add((Proposal, proposal.pk))
         batch.instances[(Proposal, proposal.pk)].append(proposal)
         _set_links(proposal, topics=topics, parties=parties, proponents=proponents, relations=relations, user=user)
