@@ -13,6 +13,7 @@ from django.db.models import Count
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
@@ -579,11 +580,11 @@ class SourceAdmin(HistoryAdmin):
 
     # The text stays editable: ``Source.clean`` refuses an edit that moves
     # any quote off its offsets, as it does for the API and the loader.
-    readonly_fields = ["sha256", "created_at", "updated_at", "version"]
+    readonly_fields = ["cited_by", "sha256", "created_at", "updated_at", "version"]
 
     def get_fields(self, request, obj=None):
         fields = list(super().get_fields(request, obj))
-        for name in ("seen_version", "change_reason", "sha256", "created_at", "updated_at", "version"):
+        for name in ("seen_version", "change_reason", "cited_by", "sha256", "created_at", "updated_at", "version"):
             if name in fields:
                 fields.remove(name)
             fields.append(name)
@@ -592,6 +593,44 @@ class SourceAdmin(HistoryAdmin):
     @admin.display(description="evidence", ordering="evidence_total")
     def evidence_count(self, obj):
         return obj.evidence_total
+
+    change_form_template = "admin/proposals/source/change_form.html"
+
+    def get_urls(self):
+        from .reader.views import source_reader_view
+
+        reader = path(
+            "<path:object_id>/reader/",
+            self.admin_site.admin_view(lambda request, object_id: source_reader_view(self, request, object_id)),
+            name="proposals_source_reader",
+        )
+        return [reader, *super().get_urls()]
+
+    @admin.display(description="cited by")
+    def cited_by(self, obj):
+        """The proposals quoting this source, each with its number of quotes."""
+        if obj is None or obj.pk is None:
+            return "—"
+        rows = (
+            Evidence.objects.filter(source_id=obj.pk)
+            .values("proposal_id", "proposal__title")
+            .annotate(n=Count("id"))
+            .order_by("proposal__title")
+        )
+        items = format_html_join(
+            "",
+            '<li><a href="{}">{}</a> ({})</li>',
+            (
+                (reverse("admin:proposals_proposal_change", args=[r["proposal_id"]]), r["proposal__title"], r["n"])
+                for r in rows
+            ),
+        )
+        reader = reverse("admin:proposals_source_reader", args=[obj.pk])
+        return format_html(
+            '<ul class="cited-by">{}</ul><a href="{}">Read the text with its quotes highlighted</a>',
+            items or "—",
+            reader,
+        )
 
 
 class ActorForm(VersionCheckedForm):

@@ -1,0 +1,113 @@
+"""The staff's daily tools in a real browser (issue #13): the source reader
+(highlights, selecting a passage and attaching it), quotes in context, the
+history page, tokens, restoring a deleted proposal, the bulk status action,
+and every page fitting 1280 px without a horizontal scrollbar."""
+
+import pytest
+from playwright.sync_api import expect
+
+from proposals import services
+from proposals.models import Evidence, Proposal, Source
+
+pytestmark = pytest.mark.browser
+
+EMOJI_TEXT = (
+    "Intro 😀 then 中文引文 here: the 🚀 launch of a joint mechanism. End.\n"
+    "Second paragraph, where the parties agreed to a hotline between capitals."
+)
+
+
+def no_horizontal_scroll(page) -> tuple[int, int]:
+    return page.evaluate("[document.scrollingElement.scrollWidth, window.innerWidth]")
+
+
+def assert_fits(page, what: str):
+    width, inner = no_horizontal_scroll(page)
+    assert width <= inner, f"{what}: the page is {width}px wide in a {inner}px window"
+
+
+@pytest.fixture
+def emoji_source(db):
+    return services.record_save(instance=Source(), slug="emoji-source", title="Emoji and CJK", text=EMOJI_TEXT)
+
+
+def select_between(page, first: str, last: str):
+    """Select from the start of ``first`` to the end of ``last`` in the
+    reader's text, as a mouse drag would (a DOM Range over its text nodes)."""
+    page.evaluate(
+        """([first, last]) => {
+          const walker = document.createTreeWalker(document.getElementById('reader-text'), NodeFilter.SHOW_TEXT);
+          let a = null, b = null, node;
+          while ((node = walker.nextNode())) {
+            if (!a && node.data.includes(first)) a = [node, node.data.indexOf(first)];
+            if (node.data.includes(last)) b = [node, node.data.indexOf(last) + last.length];
+          }
+          const range = document.createRange();
+          range.setStart(a[0], a[1]);
+          range.setEnd(b[0], b[1]);
+          const sel = window.getSelection();
+          sel.removeAllRanges();
+          sel.addRange(range);
+        }""",
+        [first, last],
+    )
+
+
+def test_reader_highlights_and_attaches_a_selected_passage(page, app_url, shot, login, staff, proposal, emoji_source):
+    services.evidence_attach(proposal=proposal, source=emoji_source, quote="the 🚀 launch of a joint mechanism")
+    services.evidence_attach(proposal=proposal, source=emoji_source, quote="joint mechanism. End.")
+    login("staff", "pw-staff-1")
+    page.goto(f"{app_url}/admin/proposals/source/{emoji_source.pk}/reader/")
+    marks = page.locator("#reader-text a.mark")
+    expect(marks).to_have_count(3)  # two quotes overlapping: three segments
+    expect(page.locator("#reader-text a.mark.depth-2")).to_have_text("joint mechanism")
+    expect(marks.first).to_have_attribute("href", f"/admin/proposals/proposal/{proposal.pk}/change/")
+    shot("highlighted")
+
+    # The passage spans an emoji, CJK text and a highlight.
+    select_between(page, "中文", "the 🚀 launch")
+    expect(page.locator("#selection-info")).to_contain_text("Selected")
+    page.locator("#id_new_title").fill("Cooperation on rocket launches")
+    shot("selected")
+    page.locator("#attach-submit").click()
+    expect(page.locator(".messagelist .success")).to_contain_text("Attached")
+    created = Proposal.objects.get(title="Cooperation on rocket launches")
+    evidence = created.evidence.get()
+    start = EMOJI_TEXT.index("中文")
+    end = EMOJI_TEXT.index("the 🚀 launch") + len("the 🚀 launch")
+    assert (evidence.start, evidence.end, evidence.quote) == (start, end, EMOJI_TEXT[start:end])
+    expect(page.locator("#reader-text a.mark")).not_to_have_count(3)
+    shot("attached")
+
+    # A word chosen with the mouse (double-click), attached to an existing proposal.
+    box = page.evaluate(
+        """(word) => {
+          const walker = document.createTreeWalker(document.getElementById('reader-text'), NodeFilter.SHOW_TEXT);
+          let node;
+          while ((node = walker.nextNode())) {
+            const at = node.data.indexOf(word);
+            if (at >= 0) {
+              const range = document.createRange();
+              range.setStart(node, at);
+              range.setEnd(node, at + word.length);
+              const r = range.getBoundingClientRect();
+              return {x: r.x + r.width / 2, y: r.y + r.height / 2};
+            }
+          }
+        }""",
+        "Second",
+    )
+    page.mouse.dblclick(box["x"], box["y"])
+    expect(page.locator("#id_quote")).to_have_value("Second")
+    page.locator(".field-proposal .select2-selection").click()
+    page.locator(".select2-container--open .select2-search__field").fill("Anti")
+    page.locator(".select2-results__option", has_text="Anti-extremism treaty").click()
+    page.locator("#attach-submit").click()
+    expect(page.locator(".messagelist .success")).to_contain_text("Attached")
+    second = Evidence.objects.get(proposal=proposal, quote="Second")
+    assert second.start == EMOJI_TEXT.index("Second")
+    assert_fits(page, "reader")
+    page.set_viewport_size({"width": 1920, "height": 1000})
+    shot("reader-1920")
+    assert_fits(page, "reader at 1920")
+    assert page.errors == []

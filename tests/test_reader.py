@@ -1,0 +1,123 @@
+"""The source reader (issue #13.1): marks split into segments at every
+boundary, the page renders them linked to their proposals, and attaching a
+selected passage goes through ``evidence_attach`` (``Evidence.clean``)."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from proposals import services
+from proposals.models import Evidence, Proposal, Source
+from proposals.reader import render_text, segments
+
+EMOJI_TEXT = "Intro 😀 then 中文引文 here: the 🚀 launch of a joint mechanism. End."
+
+
+def _mark(start, end, label="x"):
+    return {"start": start, "end": end, "kind": "quote", "label": label, "url": "/p/", "id": f"m{start}-{end}"}
+
+
+def test_segments_split_at_every_boundary_and_list_every_covering_mark():
+    marks = [_mark(2, 8), _mark(5, 12), _mark(5, 6)]
+    got = segments("abcdefghijklmnop", marks)
+    assert [(a, b) for a, b, _ in got] == [(0, 2), (2, 5), (5, 6), (6, 8), (8, 12), (12, 16)]
+    assert [sorted(c) for _, _, c in got] == [[], [0], [0, 1, 2], [0, 1], [1], []]
+    # Outermost (longest) first, innermost last: the link goes to the innermost.
+    assert got[2][2][-1] == 2
+
+
+def test_rendered_segments_carry_code_point_offsets_and_keep_the_text():
+    text = "a😀b\r\nc<d>"
+    html = render_text(text, [_mark(1, 3)])
+    starts = [int(n) for n in re.findall(r'data-start="(\d+)"', html)]
+    assert starts == [0, 1, 3]
+    assert "&#13;" in html and "&lt;d&gt;" in html  # CR kept past the HTML parser; text escaped
+    assert 'class="seg mark depth-1 kind-quote"' in html
+
+
+@pytest.fixture
+def emoji_source(db):
+    return services.record_save(instance=Source(), slug="emoji-source", title="Emoji and CJK", text=EMOJI_TEXT)
+
+
+def test_the_reader_highlights_every_quote_linked_to_its_proposal(staff_client, proposal, source):
+    other = services.proposal_create(slug="mechanism", title="Cooperative mechanism")
+    services.evidence_attach(proposal=other, source=source, quote="Premier Li called for the signing")
+    response = staff_client.get(reverse("admin:proposals_source_reader", args=[source.pk]))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert page.count('class="seg mark depth-2') == 1  # the overlap
+    assert f'href="/admin/proposals/proposal/{other.pk}/change/"' in page
+    assert f'href="/admin/proposals/proposal/{proposal.pk}/change/"' in page
+    assert "proposals/reader.js" in page
+    # The source's change page links to the reader and lists who cites it.
+    change = staff_client.get(reverse("admin:proposals_source_change", args=[source.pk])).content.decode()
+    assert reverse("admin:proposals_source_reader", args=[source.pk]) in change
+    assert "Cooperative mechanism</a> (1)" in change
+
+
+def test_attaching_a_passage_with_emoji_and_cjk_stores_code_point_offsets(staff_client, proposal, emoji_source):
+    start = EMOJI_TEXT.index("中文")
+    end = EMOJI_TEXT.index("mechanism") + len("mechanism")
+    url = reverse("admin:proposals_source_reader", args=[emoji_source.pk])
+    response = staff_client.post(
+        url, {"start": start, "end": end, "quote": EMOJI_TEXT[start:end], "proposal": proposal.pk}
+    )
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    evidence = Evidence.objects.get(source=emoji_source)
+    assert (evidence.start, evidence.end, evidence.proposal_id) == (start, end, proposal.pk)
+    assert evidence.history.get().history_user.username == "staff"
+
+
+def test_a_passage_that_is_not_at_its_offsets_is_refused_and_changes_nothing(staff_client, proposal, emoji_source):
+    start = EMOJI_TEXT.index("中文")
+    # UTF-16 offsets (what a careless script would send) are off by the emoji.
+    url = reverse("admin:proposals_source_reader", args=[emoji_source.pk])
+    response = staff_client.post(
+        url, {"start": start + 1, "end": start + 5, "quote": "中文引文", "new_title": "Should not exist"}
+    )
+    assert response.status_code == 200
+    assert "not the quote" in response.content.decode()
+    assert not Evidence.objects.filter(source=emoji_source).exists()
+    assert not Proposal.objects.filter(title="Should not exist").exists()
+
+
+def test_attaching_to_a_new_proposal_creates_both_in_one_step(staff_client, emoji_source):
+    start = EMOJI_TEXT.index("the 🚀")
+    end = start + len("the 🚀 launch")
+    url = reverse("admin:proposals_source_reader", args=[emoji_source.pk])
+    response = staff_client.post(
+        url, {"start": start, "end": end, "quote": EMOJI_TEXT[start:end], "new_title": "Joint rocket launch"}
+    )
+    assert response.status_code == 302
+    created = Proposal.objects.get(slug="joint-rocket-launch")
+    assert created.evidence.get().start == start
+    assert created.history.count() == 1
+
+
+def test_the_attach_form_needs_a_proposal_or_a_title(staff_client, emoji_source):
+    url = reverse("admin:proposals_source_reader", args=[emoji_source.pk])
+    response = staff_client.post(url, {"start": 0, "end": 5, "quote": "Intro"})
+    assert response.status_code == 200
+    assert "Choose the proposal this passage backs" in response.content.decode()
+
+
+def test_a_user_without_the_evidence_permission_cannot_attach(client, django_user_model, emoji_source, proposal):
+    viewer = django_user_model.objects.create_user("viewer", password="pw", is_staff=True)
+    from django.contrib.auth.models import Permission
+
+    viewer.user_permissions.add(Permission.objects.get(codename="view_source"))
+    client.force_login(viewer)
+    url = reverse("admin:proposals_source_reader", args=[emoji_source.pk])
+    assert client.get(url).status_code == 200
+    assert client.post(url, {"start": 0, "end": 5, "quote": "Intro", "proposal": proposal.pk}).status_code == 403
+    assert not Evidence.objects.filter(source=emoji_source).exists()
+
+
+def test_the_reader_page_takes_a_fixed_number_of_queries(staff_client, proposal, source, django_assert_max_num_queries):
+    for i in range(30):
+        p = services.proposal_create(slug=f"p-{i}", title=f"P {i}")
+        services.evidence_attach(proposal=p, source=source, quote="anti-extremism treaty")
+    with django_assert_max_num_queries(8):
+        assert staff_client.get(reverse("admin:proposals_source_reader", args=[source.pk])).status_code == 200
