@@ -767,3 +767,7 @@ class ProposalRelationAdmin(HistoryAdmin):
     search_fields = ["from_proposal__title", "to_proposal__title"]
     list_select_related = ["from_proposal", "to_proposal"]
     autocomplete_fields = ["from_proposal", "to_proposal"]
+
+
+# API tokens (knox): issued and revoked from the admin; see proposals/tokens/admin.py.
+from .tokens import admin as _tokens_admin  # noqa: E402, F401

@@ -1,16 +1,12 @@
 """``manage.py issue_token USERNAME``: issue an API token for a client app."""
 
 import argparse
-import datetime as dt
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from knox.models import AuthToken
-from knox.settings import knox_settings
 
-#: Ten years: a longer-lived token is a leak waiting to happen, and far
-#: larger values overflow the date (an OverflowError, not an answer).
-MAX_DAYS = 3650
+from proposals.tokens import MAX_DAYS, token_issue
 
 
 def positive_int(value: str) -> int:
@@ -28,7 +24,7 @@ def positive_int(value: str) -> int:
 class Command(BaseCommand):
     help = (
         "Issue an API token for USERNAME and print it once (only a hash is stored). "
-        "Send it as 'Authorization: Token <token>'. Revoke tokens in the admin (Knox > Auth tokens)."
+        "Send it as 'Authorization: Token <token>'. Issue and revoke tokens in the admin too (Knox > Auth tokens)."
     )
 
     def add_arguments(self, parser):
@@ -48,10 +44,9 @@ class Command(BaseCommand):
             raise CommandError(
                 f"No user named {username!r}. Create one with: make superuser (or manage.py createsuperuser)"
             )
-        if not user.is_active:
-            raise CommandError(f"User {username!r} is inactive.")
-        instance, token = AuthToken.objects.create(
-            user=user, expiry=knox_settings.TOKEN_TTL if days is None else dt.timedelta(days=days)
-        )
+        try:
+            instance, token = token_issue(user=user, days=days)
+        except ValidationError as exc:
+            raise CommandError(" ".join(exc.messages)) from None
         self.stdout.write(token)
         self.stderr.write(f"Token for {username} expires {instance.expiry:%Y-%m-%d %H:%M} UTC. It is not shown again.")
