@@ -17,6 +17,7 @@ from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
+from .bulk import admin as bulk_admin
 from .models import (
     STATUS_EXPLANATIONS,
     Actor,
@@ -462,6 +463,7 @@ class ProposalAdmin(HistoryAdmin):
     date_hierarchy = "proposed_on"
     list_per_page = 50
     inlines = [ProponentInline, EvidenceInline, StatusEventInline, RelationInline]
+    actions = [bulk_admin.add_status_event, bulk_admin.attach_topic]
     fieldsets = [
         (None, {"fields": ["title", "slug", "summary", "seen_version", "change_reason"]}),
         ("Status", {"fields": ["status", "status_explained"], "description": "Add a status event below to change it."}),
@@ -472,6 +474,13 @@ class ProposalAdmin(HistoryAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("proponents__actor")
+
+    def changelist_view(self, request, extra_context=None):
+        if request.method == "POST" and request.POST.get("action") in bulk_admin.BULK_ACTIONS:
+            # A bulk action is its own write batch: all or nothing, and a
+            # refusal leaves no marks behind in the changelist's batch.
+            return admin.ModelAdmin.changelist_view(self, request, extra_context)
+        return super().changelist_view(request, extra_context)
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, obj):
