@@ -9,7 +9,8 @@ no list does a query per row.
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count
+from django.db.models import Count, F, Value
+from django.db.models.functions import Greatest, Substr
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -325,6 +326,47 @@ class EvidenceForm(forms.ModelForm):
     class Meta:
         model = Evidence
         fields = ["source", "quote", "start", "end", "note"]
+        widgets = {"note": forms.Textarea(attrs={"rows": 2, "cols": 60})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The box shows the whole quote: as many rows as it needs.
+        quote = self.instance.quote or ""
+        rows = sum(len(line) // 90 + 1 for line in quote.split("\n")) if quote else 3
+        self.fields["quote"].widget.attrs["rows"] = max(3, min(rows, 30))
+
+
+#: Characters of the source shown on each side of a quote in context.
+CONTEXT_CHARS = 240
+
+
+def with_context(queryset):
+    """Evidence with ``context_before``/``context_after``: up to
+    ``CONTEXT_CHARS`` code points of the source on each side of the quote,
+    cut by the database (no query per row, never the whole text)."""
+    begin = Greatest(F("start") - (CONTEXT_CHARS - 1), Value(1))
+    return queryset.annotate(
+        context_before=Substr("source__text", begin, F("start") + 1 - begin),
+        context_after=Substr("source__text", F("end") + 1, Value(CONTEXT_CHARS)),
+    )
+
+
+@admin.display(description="in context")
+def quote_in_context(obj):
+    """The quote highlighted in a few lines of its source, with a link to the
+    reader at that spot."""
+    if obj is None or obj.pk is None or getattr(obj, "context_before", None) is None:
+        return "—"
+    reader = reverse("admin:proposals_source_reader", args=[obj.source_id])
+    return format_html(
+        '<div class="quote-context">…{}<mark>{}</mark>{}…</div><a href="{}#q{}" class="readerlink">{}</a>',
+        obj.context_before,
+        obj.quote,
+        obj.context_after,
+        reader,
+        obj.pk,
+        "Open in the reader at this quote",
+    )
 
 
 class EvidenceFormSet(forms.BaseInlineFormSet):
@@ -350,11 +392,17 @@ class EvidenceInline(admin.StackedInline):
     formset = EvidenceFormSet
     extra = 0
     autocomplete_fields = ["source"]
-    fields = [("source", "start", "end"), "quote", "note"]
+    fields = [("source", "start", "end"), "quote", "in_context", "note"]
+    readonly_fields = ["in_context"]
     show_change_link = True
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("source").defer("source__text")
+        return with_context(super().get_queryset(request).select_related("source").defer("source__text"))
+
+    def in_context(self, obj):
+        return quote_in_context(obj)
+
+    in_context.short_description = "in context"
 
 
 class ProponentFormSet(forms.BaseInlineFormSet):
@@ -402,8 +450,15 @@ class StatusEventInline(admin.TabularInline):
 
     model = StatusEvent
     extra = 0
-    fields = ["occurred_on", "precision", "status", "note", "evidence", "recorded_by", "recorded_at"]
-    readonly_fields = ["recorded_by", "recorded_at"]
+    fields = ["occurred_on", "precision", "status", "note", "evidence", "recorded"]
+    readonly_fields = ["recorded"]
+
+    @admin.display(description="recorded")
+    def recorded(self, obj):
+        # One column for who and when: the timeline fits 1280 px.
+        if obj is None or obj.pk is None:
+            return "—"
+        return f"{obj.recorded_by or obj.recorded_by_role or 'system'}, {obj.recorded_at:%Y-%m-%d}"
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("recorded_by", "evidence")
@@ -721,10 +776,26 @@ class EvidenceAdmin(HistoryAdmin):
     list_filter = [("source", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["quote", "proposal__title"]
     autocomplete_fields = ["proposal", "source"]
-    fields = ["proposal", "source", "quote", ("start", "end"), "note"]
+    fields = ["proposal", "source", "quote", ("start", "end"), "in_context", "note"]
+    readonly_fields = ["in_context"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("proposal", "source").defer("source__text")
+
+    def get_object(self, request, object_id, from_field=None):
+        # The change page shows the quote in context; the list does not need it.
+        queryset = with_context(self.get_queryset(request))
+        model = queryset.model
+        field = model._meta.pk if from_field is None else model._meta.get_field(from_field)
+        try:
+            return queryset.get(**{field.name: field.to_python(object_id)})
+        except (model.DoesNotExist, ValidationError, ValueError):
+            return None
+
+    def in_context(self, obj):
+        return quote_in_context(obj)
+
+    in_context.short_description = "in context"
 
     @admin.display(description="quote")
     def short_quote(self, obj):

@@ -121,3 +121,26 @@ def test_the_reader_page_takes_a_fixed_number_of_queries(staff_client, proposal,
         services.evidence_attach(proposal=p, source=source, quote="anti-extremism treaty")
     with django_assert_max_num_queries(8):
         assert staff_client.get(reverse("admin:proposals_source_reader", args=[source.pk])).status_code == 200
+
+
+def test_the_proposal_page_shows_each_quote_in_its_context_with_a_link_to_the_reader(staff_client, proposal, source):
+    evidence = proposal.evidence.get()
+    page = staff_client.get(reverse("admin:proposals_proposal_change", args=[proposal.pk])).content.decode()
+    block = re.search(r'<div class="quote-context">(.*?)</div>', page, re.S)[1]
+    assert block.startswith(
+        "…At the summit, <mark>Premier Li called for the signing of an anti-extremism treaty.</mark>"
+    )
+    assert "A researcher said the bloc" in block
+    assert f'/admin/proposals/source/{source.pk}/reader/#q{evidence.pk}"' in page
+    # The quote box has room for the whole quote.
+    assert re.search(r'<textarea name="evidence-0-quote" cols="60" rows="(\d+)"', page)
+    # The evidence page shows it too.
+    page = staff_client.get(reverse("admin:proposals_evidence_change", args=[evidence.pk])).content.decode()
+    assert "<mark>Premier Li called" in page
+
+
+def test_context_counts_code_points_around_emoji(staff_client, proposal, emoji_source):
+    quote = "中文引文"
+    services.evidence_attach(proposal=proposal, source=emoji_source, quote=quote)
+    page = staff_client.get(reverse("admin:proposals_proposal_change", args=[proposal.pk])).content.decode()
+    assert "…Intro 😀 then <mark>中文引文</mark> here: the 🚀 launch" in page

@@ -65,6 +65,8 @@ class AuthTokenAdmin(admin.ModelAdmin):
     ordering = ["-created"]
     actions = ["revoke_selected"]
     list_per_page = 50
+    # The view page shows whose token it is and until when; never the digest or key.
+    fields = readonly_fields = ["user", "created", "expiry"]
 
     @admin.display(description=mark_safe('<input type="checkbox" id="action-toggle" aria-label="Select all">'))
     def action_checkbox(self, obj):
@@ -79,6 +81,15 @@ class AuthTokenAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False  # a token is issued or revoked, never edited
+
+    change_form_template = "admin/proposals/token_change_form.html"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Django titles the page with str(token), which is its digest.
+        token = self.get_object(request, object_id)
+        subtitle = f"{token.user}, expires {token.expiry:%Y-%m-%d %H:%M} UTC" if token else ""
+        extra = {"title": "View API token", "subtitle": subtitle, **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, extra)
 
     def get_actions(self, request):
         actions = super().get_actions(request)

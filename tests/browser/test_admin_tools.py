@@ -111,3 +111,47 @@ def test_reader_highlights_and_attaches_a_selected_passage(page, app_url, shot, 
     shot("reader-1920")
     assert_fits(page, "reader at 1920")
     assert page.errors == []
+
+
+def _admin_pages():
+    """(name, changelist URL, change URL or None) for every registered model."""
+    from django.contrib import admin
+    from django.urls import reverse
+
+    pages = []
+    for model in admin.site._registry:
+        info = (model._meta.app_label, model._meta.model_name)
+        changelist = reverse("admin:{}_{}_changelist".format(*info))
+        obj = model._default_manager.order_by("pk").first()
+        change = None if obj is None else reverse("admin:{}_{}_change".format(*info), args=[obj.pk])
+        pages.append((f"{info[0]}.{info[1]}", changelist, change))
+    return pages
+
+
+def test_every_admin_page_fits_1280_and_1920_without_horizontal_scrolling(page, app_url, shot, login, staff):
+    from proposals.importers import load_seeds
+    from proposals.tokens import token_issue
+
+    load_seeds()
+    token_issue(user=staff, days=5)
+    login("staff", "pw-staff-1")
+    too_wide = []
+    for width in (1280, 1920):
+        page.set_viewport_size({"width": width, "height": 900})
+        for name, changelist, change in _admin_pages():
+            for kind, url in (("list", changelist), ("change", change)):
+                if url is None:
+                    continue
+                response = page.goto(f"{app_url}{url}")
+                assert response.status == 200, url
+                scroll, inner = no_horizontal_scroll(page)
+                if scroll > inner:
+                    culprits = page.evaluate(
+                        """(w) => Array.from(document.querySelectorAll('body *'))
+                          .filter(e => e.getBoundingClientRect().right > w && e.children.length === 0)
+                          .slice(0, 6).map(e => e.tagName + '.' + e.className + '#' + (e.name || e.id))""",
+                        inner,
+                    )
+                    too_wide.append(f"{width}px {name} {kind}: {scroll}px {culprits}")
+                    shot(f"too-wide-{width}-{name}-{kind}")
+    assert too_wide == [], "\n".join(too_wide)
