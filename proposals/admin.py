@@ -9,6 +9,7 @@ no list does a query per row.
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
 from django.db.models import Count, F, Value
 from django.db.models.functions import Greatest, Substr
 from django.shortcuts import redirect
@@ -153,6 +154,9 @@ class HistoryAdmin(SimpleHistoryAdmin):
     """
 
     change_list_template = "admin/proposals/change_list_with_deleted.html"
+    # Notes and descriptions start at three lines (Django's default is ten);
+    # the boxes grow by dragging.
+    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 3, "cols": 80})}}
     object_history_list_template = "admin/proposals/object_history_list.html"
     object_history_form_template = "admin/proposals/object_history_form.html"
 

@@ -83,6 +83,7 @@ class AuthTokenAdmin(admin.ModelAdmin):
         return False  # a token is issued or revoked, never edited
 
     change_form_template = "admin/proposals/token_change_form.html"
+    change_list_template = "admin/proposals/token_change_list.html"
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         # Django titles the page with str(token), which is its digest.

@@ -155,3 +155,123 @@ def test_every_admin_page_fits_1280_and_1920_without_horizontal_scrolling(page, 
                     too_wide.append(f"{width}px {name} {kind}: {scroll}px {culprits}")
                     shot(f"too-wide-{width}-{name}-{kind}")
     assert too_wide == [], "\n".join(too_wide)
+
+
+def both_widths(page, shot, name: str):
+    """Screenshot the page at 1280 and 1920 px, asserting no horizontal scrollbar at either."""
+    for width in (1280, 1920):
+        page.set_viewport_size({"width": width, "height": 900})
+        assert_fits(page, f"{name} at {width}px")
+        shot(f"{name}-{width}")
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def test_quotes_in_context_and_the_history_page(page, app_url, shot, login, staff, proposal, source):
+    login("staff", "pw-staff-1")
+    page.goto(f"{app_url}/admin/proposals/proposal/")
+    expect(page.locator("#result_list")).to_contain_text("Anti-extremism treaty")
+    both_widths(page, shot, "proposal-list")
+
+    page.goto(f"{app_url}/admin/proposals/proposal/{proposal.pk}/change/")
+    context = page.locator("#evidence-group .quote-context")
+    expect(context).to_contain_text("At the summit, Premier Li called for the signing")
+    expect(context.locator("mark")).to_have_text("Premier Li called for the signing of an anti-extremism treaty.")
+    quote_box = page.locator("textarea[name='evidence-0-quote']")
+    # The whole quote is visible: the box does not scroll.
+    assert quote_box.evaluate("el => el.scrollHeight <= el.clientHeight + 2")
+    both_widths(page, shot, "proposal-page")
+
+    # Edit with a reason; the history shows one row with it and the change.
+    page.locator("#id_title").fill("Anti-extremism convention")
+    page.locator("#id_change_reason").fill("Renamed as in the 2016 communiqué")
+    page.locator("input[name=_continue]").click()
+    expect(page.locator(".messagelist .success")).to_be_visible()
+
+    # The reader at that quote.
+    page.locator("#evidence-group a.readerlink").first.click()
+    expect(page).to_have_url(f"{app_url}/admin/proposals/source/{source.pk}/reader/#q{proposal.evidence.get().pk}")
+    expect(page.locator("#reader-text a.mark")).to_have_count(1)
+    both_widths(page, shot, "source-reader")
+
+    page.goto(f"{app_url}/admin/proposals/proposal/{proposal.pk}/history/")
+    rows = page.locator("#change-history tbody tr")
+    expect(rows.first.locator(".history-reason")).to_have_text("Renamed as in the 2016 communiqué; changed title")
+    expect(rows.first.locator(".history-changes")).to_contain_text("Anti-extremism treaty → Anti-extremism convention")
+    both_widths(page, shot, "history-page")
+    assert page.errors == []
+
+
+def test_issuing_a_token_shows_it_once(page, app_url, shot, login, staff, django_user_model):
+    from knox.models import AuthToken
+
+    editor = django_user_model.objects.create_user("editor", password="pw-editor-1")
+    login("staff", "pw-staff-1")
+    page.goto(f"{app_url}/admin/knox/authtoken/")
+    page.locator(".object-tools").get_by_role("link", name="Issue a token").click()
+    expect(page.locator("input[name=digest]")).to_have_count(0)
+    page.locator("#id_user").select_option(label="editor")
+    page.locator("#id_days").fill("30")
+    shot("issue-form")
+    page.get_by_role("button", name="Issue token").click()
+    token = page.locator("#issued-token").input_value()
+    assert len(token) >= 32
+    shot("issued")
+    issued = AuthToken.objects.get(user=editor)
+    assert issued.token_key == token[: len(issued.token_key)]
+    page.goto(f"{app_url}/admin/knox/authtoken/")
+    expect(page.locator("#result_list")).to_contain_text("editor")
+    assert token not in page.content()
+    shot("listed")
+    assert_fits(page, "token list")
+    assert page.errors == []
+
+
+def test_restoring_a_deleted_proposal_from_the_deleted_records(page, app_url, shot, login, staff, proposal):
+    services.proposal_delete(proposal=proposal, user=staff)
+    login("staff", "pw-staff-1")
+    page.goto(f"{app_url}/admin/proposals/proposal/")
+    page.get_by_role("link", name="Deleted records").click()
+    table = page.locator("#deleted-records")
+    expect(table).to_contain_text("Anti-extremism treaty")
+    shot("deleted-records")
+    table.get_by_role("link", name="Review and restore").click()
+    expect(page.locator(".breadcrumbs")).to_contain_text("Deleted records")
+    shot("review")
+    page.locator("input[type=submit]").first.click()
+    expect(page.locator(".messagelist .success")).to_contain_text("Restored proposal “Anti-extremism treaty”")
+    restored = Proposal.objects.get(slug="anti-extremism-treaty")
+    assert restored.evidence.count() == 1 and restored.proponents.count() == 1
+    page.goto(f"{app_url}/admin/proposals/proposal/deleted/")
+    expect(page.locator("#content-main")).to_contain_text("Nothing deleted.")
+    assert page.errors == []
+
+
+def test_the_bulk_status_action(page, app_url, shot, login, staff, proposal, venue, source):
+    import datetime as dt
+
+    from proposals.models import Status
+
+    other = services.proposal_create(slug="other", title="Other proposal", venue=venue, proposed_on=dt.date(2015, 1, 1))
+    login("staff", "pw-staff-1")
+    page.goto(f"{app_url}/admin/proposals/proposal/")
+    page.locator("#action-toggle").check()
+    page.locator("select[name=action]").select_option(value="add_status_event")
+    page.locator("button[name=index]").click()
+    expect(page.locator("#bulk-proposals li")).to_have_count(2)
+    page.locator("#id_status").select_option(value=Status.STALLED)
+    page.locator("#id_occurred_on").fill("2016-03-01")
+    page.locator("#id_note").fill("No progress reported.")
+    page.locator("#id_source").select_option(label="Sample report")
+    page.locator("#id_quote").fill("A researcher said the bloc may launch a cooperative mechanism.")
+    shot("form")
+    assert_fits(page, "bulk form")
+    page.locator("input[name=apply]").click()
+    expect(page.locator(".messagelist .success")).to_contain_text("to 2 proposal(s)")
+    shot("done")
+    for p in (proposal, other):
+        event = p.events.get(status=Status.STALLED)
+        assert event.evidence.quote.startswith("A researcher said")
+        p.refresh_from_db()
+        assert p.status == Status.STALLED
+    expect(page.locator("#result_list")).to_contain_text("Stalled")
+    assert page.errors == []
