@@ -373,7 +373,53 @@ def quote_in_context(obj):
     )
 
 
-class EvidenceFormSet(forms.BaseInlineFormSet):
+def _prefetched_optgroups(self, name, value, attr=None):
+    """``AutocompleteSelect.optgroups`` from labels the formset loaded once
+    (Django's queries the selected record for every row)."""
+    default = (None, [], 0)
+    selected = [str(v) for v in value if str(v) not in self.choices.field.empty_values]
+    if not self.is_required and not self.allow_multiple_selected:
+        default[1].append(self.create_option(name, "", "", False, 0))
+    for pk in selected:
+        if pk in self.prefetched_labels:
+            default[1].append(self.create_option(name, pk, self.prefetched_labels[pk], True, len(default[1])))
+    return [default]
+
+
+class SharedChoicesFormSet(forms.BaseInlineFormSet):
+    """Loads the options of every row's relation fields once for the whole
+    inline, not once per row: plain selects share one list of choices,
+    autocomplete fields one query for the records the rows name. So the
+    proposal page's queries do not grow with its quotes and events."""
+
+    def _construct_form(self, i, **kwargs):
+        form = super()._construct_form(i, **kwargs)
+        shared = self.__dict__.setdefault("_shared_choices", {})
+        for name, field in form.fields.items():
+            if not isinstance(field, forms.ModelChoiceField) or isinstance(field, forms.ModelMultipleChoiceField):
+                continue
+            widget = getattr(field.widget, "widget", field.widget)
+            if isinstance(widget, admin.widgets.AutocompleteSelect):
+                if name not in shared:
+                    ids = {getattr(obj, f"{name}_id", None) for obj in self.get_queryset()} - {None}
+                    queryset = field.queryset.filter(pk__in=ids)
+                    if field.queryset.model is Source:
+                        queryset = queryset.defer("text")
+                    shared[name] = {str(obj.pk): field.label_from_instance(obj) for obj in queryset}
+                widget.prefetched_labels = shared[name]
+                widget.optgroups = _prefetched_optgroups.__get__(widget)
+            elif name != formset_fk_name(self):
+                if name not in shared:
+                    shared[name] = list(field.choices)
+                field.widget.choices = widget.choices = shared[name]
+        return form
+
+
+def formset_fk_name(formset) -> str:
+    return formset.fk.name
+
+
+class EvidenceFormSet(SharedChoicesFormSet):
     def clean(self):
         super().clean()
         seen = set()
@@ -409,7 +455,7 @@ class EvidenceInline(admin.StackedInline):
     in_context.short_description = "in context"
 
 
-class ProponentFormSet(forms.BaseInlineFormSet):
+class ProponentFormSet(SharedChoicesFormSet):
     """Checks the primary-proponent rule over all rows at once
     (``check_one_primary``): a row-by-row check against the database would
     refuse moving the primary mark from one row to another in one save."""
@@ -453,6 +499,7 @@ class StatusEventInline(admin.TabularInline):
     which moves the proposal's current status."""
 
     model = StatusEvent
+    formset = SharedChoicesFormSet
     extra = 0
     fields = ["occurred_on", "precision", "status", "note", "evidence", "recorded"]
     readonly_fields = ["recorded"]
@@ -478,6 +525,7 @@ class StatusEventInline(admin.TabularInline):
 
 class RelationInline(admin.TabularInline):
     model = ProposalRelation
+    formset = SharedChoicesFormSet
     fk_name = "from_proposal"
     extra = 0
     autocomplete_fields = ["to_proposal"]
@@ -509,12 +557,18 @@ class ProposalForm(VersionCheckedForm):
         ]
 
 
+#: What the proposal list's search box looks in: titles, summaries, quotes
+#: and slugs. Another name a proposal is known by (aliases) joins here as
+#: one more lookup, e.g. "aliases__name".
+PROPOSAL_SEARCH_FIELDS = ("title", "summary", "evidence__quote", "slug")
+
+
 @admin.register(Proposal)
 class ProposalAdmin(HistoryAdmin):
     form = ProposalForm
     list_display = ["title", "status_badge", "venue", "primary_proponent_name", "proposed_on", "updated_at"]
     list_filter = ["status", "venue", "topics", ("proponents__actor", admin.RelatedOnlyFieldListFilter)]
-    search_fields = ["title", "summary", "evidence__quote", "slug"]
+    search_fields = PROPOSAL_SEARCH_FIELDS
     list_select_related = ["venue"]
     autocomplete_fields = ["venue", "topics", "parties"]
     prepopulated_fields = {"slug": ["title"]}
