@@ -138,7 +138,7 @@ def _note_reason(request, form) -> None:
     reason = (getattr(form, "cleaned_data", None) or {}).get("change_reason", "").strip()
     if reason:
         with services.write_batch(request.user) as batch:
-            batch.note = reason
+            batch.note = f"{reason}; {batch.note}" if batch.note else reason
 
 
 class HistoryAdmin(SimpleHistoryAdmin):
@@ -220,7 +220,11 @@ class HistoryAdmin(SimpleHistoryAdmin):
                 queryset = queryset.defer("search_vector")
             live = queryset.first()
         extra_context = {**(extra_context or {}), "restore_mode": deleted, "live_label": str(live) if live else ""}
-        with services.write_batch(request.user):
+        with services.write_batch(request.user) as batch:
+            if request.method == "POST" and live is not None:
+                old = self.model.history.filter(history_id=version_id).values("history_date").first()
+                if old is not None:
+                    batch.note = f"reverted to the version of {old['history_date']:%Y-%m-%d %H:%M}"
             return super().history_form_view(request, object_id, version_id, extra_context)
 
     def get_form(self, request, obj=None, change=False, **kwargs):

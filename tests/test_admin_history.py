@@ -87,3 +87,17 @@ def test_the_restore_breadcrumb_leads_to_the_deleted_records(staff_client, propo
     crumbs = re.search(r'<div class="breadcrumbs">(.*?)</div>', page.content.decode(), re.S)[1]
     assert reverse("admin:proposals_proposal_deleted") in crumbs
     assert "/change/" not in crumbs
+
+
+def test_a_revert_is_one_history_row_that_says_so(staff_client, proposal):
+    first = proposal.history.earliest()
+    services.proposal_update(proposal=proposal, title="Anti-extremism convention")
+    url = reverse("admin:proposals_proposal_simple_history", args=[proposal.pk, first.history_id])
+    before = proposal.history.count()
+    response = staff_client.post(url, {**form_data(staff_client.get(url)), "_continue": "1"})
+    assert response.status_code == 302, response.context and response.context["errors"]
+    assert proposal.history.count() == before + 1
+    row = proposal.history.latest()
+    assert row.title == "Anti-extremism treaty"
+    assert row.history_change_reason.startswith("reverted to the version of ")
+    assert row.history_change_reason.endswith("; changed title")
