@@ -775,12 +775,14 @@ class Evidence(models.Model):
         super().clean()
         if self.pk and self.proposal_id:
             moved_from = Evidence.objects.filter(pk=self.pk).exclude(proposal_id=self.proposal_id)
-            cited = moved_from.filter(Q(proponent_links__isnull=False) | Q(status_events__isnull=False)).exists()
+            cited = moved_from.filter(
+                Q(proponent_links__isnull=False) | Q(status_events__isnull=False) | Q(participation__isnull=False)
+            ).exists()
             if cited:
                 raise ValidationError(
                     {
-                        "proposal": "Its proposal's proponent links or status events cite this quote; "
-                        "unlink them before moving it to another proposal."
+                        "proposal": "Its proposal's proponent links, status events or participation rows cite "
+                        "this quote; unlink them before moving it to another proposal."
                     }
                 )
         if not self.source_id or not self.quote:
@@ -924,3 +926,15 @@ class StatusEvent(models.Model):
             raise ValidationError({"occurred_on": EVENT_BEFORE_PROPOSAL.format(proposed_on=proposed_on.isoformat())})
         if self.evidence_id and self.proposal_id and self.evidence.proposal_id != self.proposal_id:
             raise ValidationError({"evidence": "The evidence belongs to another proposal."})
+
+
+# Tracking after a proposal is put forward (participation, aliases): a
+# subpackage of its own, imported here so the app label stays "proposals".
+from .tracking.models import (  # noqa: E402, F401
+    ActorAlias,
+    Participation,
+    PartyAction,
+    ProposalAlias,
+    TopicAlias,
+    VenueAlias,
+)
