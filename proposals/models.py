@@ -938,3 +938,7 @@ from .tracking.models import (  # noqa: E402, F401
     TopicAlias,
     VenueAlias,
 )
+
+# Suggestions from a new document: a subpackage of its own, imported here
+# so the app label stays "proposals".
+from .suggestions.models import Suggestion, SuggestionKind, SuggestionState  # noqa: E402, F401

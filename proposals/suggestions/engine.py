@@ -419,6 +419,14 @@ def _title_from(sentence: str, trigger_end: int) -> str:
     return title[:1].upper() + title[1:]
 
 
+#: A sentence that refers back to an instrument without naming it ("such a
+#: treaty", "the convention") is about the document's main proposal.
+ANAPHOR = re.compile(
+    r"\b(?:such\s+an?|the|this|that|its)\s+(?:treaty|convention|agreement|accord|pact|charter|mechanism|proposal|"
+    r"initiative|plan|instrument)\b",
+    re.IGNORECASE,
+)
+
 _SUBJECT = re.compile(r"((?:(?:[A-Z][\w’'.-]*|of|the|and)\s+){0,6}[A-Z][\w’'.-]*)\s*(?:,[^,]{0,60},\s*)?$")
 
 
@@ -536,12 +544,17 @@ class Engine:
         published_on: dt.date | None = None,
         published_precision: str = "day",
         source_id: int | None = None,
+        progress=None,
     ) -> list[Found]:
+        """``progress(done, total)``, when given, is called as sentences are
+        matched (every 50 and at the end)."""
         dates = _Dates(published_on, published_precision)
         spans = sentences(text)
         analysed = []
         totals = defaultdict(float)
-        for start, end in spans:
+        for number, (start, end) in enumerate(spans, 1):
+            if progress and (number % 50 == 0 or number == len(spans)):
+                progress(number, len(spans))
             sentence = text[start:end]
             matches = self.match_proposals(sentence)
             for pk, score, _ in matches[:3]:
@@ -555,9 +568,27 @@ class Engine:
             if any(m and m[0][0] == pk and m[0][1] >= 0.75 for *_, m in analysed):
                 main = pk
         out = []
+        self._last_date = None
         for start, end, sentence, matches in analysed:
             out.extend(self._sentence(text, start, end, sentence, matches, main, dates, source_id))
-        return out
+        return self._dedupe(out)
+
+    @staticmethod
+    def _dedupe(found: list[Found]) -> list[Found]:
+        """One status event per proposal and status, one participation per
+        proposal, action and party in a document: a news item retells its
+        main event; the mention with a date (then the most confident, then
+        the first) is kept."""
+        best = {}
+        for item in found:
+            if item.kind not in ("status_event", "participation"):
+                continue
+            key = (item.kind, item.proposal, item.status, item.action, item.party_name.casefold())
+            rank = (item.occurred_on is not None, item.confidence)
+            if key not in best or rank > best[key][0]:
+                best[key] = (rank, id(item))
+        keep = {ident for _, ident in best.values()}
+        return [item for item in found if item.kind not in ("status_event", "participation") or id(item) in keep]
 
     def _sentence(self, text, start, end, sentence, matches, main, dates, source_id) -> list[Found]:
         calls = []
@@ -580,6 +611,18 @@ class Engine:
         best = matches[0] if matches and matches[0][1] >= self.MATCH_THRESHOLD else None
         actors = self.find_actors(sentence, start)
         found_dates = dates.find(sentence, start)
+        carried = None
+        if found_dates:
+            self._last_date = found_dates[-1]
+        elif events and self._last_date is not None:
+            # News copy dates its event once and retells it undated: the
+            # latest date before this sentence, said so in the note.
+            carried = dict(self._last_date)
+            carried["note"] = (
+                carried["note"] + f" Taken from an earlier sentence (“{carried['phrase']}”); this one gives no date."
+            ).strip()
+            carried["phrase"] = f"{carried['phrase']} (earlier sentence)"
+            found_dates = [dict(carried, start=start, end=start)]
 
         def spanned(pk):
             return source_id is not None and (source_id, start, end) in self.by_pk[pk].spans
@@ -597,6 +640,9 @@ class Engine:
                 action_start, action_end, action, status, word = events[0]
                 return [self._new_proposal(base, sentence, action_end, f"event “{word}”", 0.5, actors, status)]
             return self._events(base, sentence, events, proposal, score, how, actors, found_dates, spanned)
+        if not best and main is not None and calls and ANAPHOR.search(sentence):
+            word = ANAPHOR.search(sentence).group()
+            best = (main, 0.5, [f"“{word}”, the document's main proposal"])
         if best:
             pk, score, hits = best
             if spanned(pk):
