@@ -30,6 +30,7 @@ from .models import (
     Venue,
     check_one_primary,
 )
+from .suggestions.admin import SuggestionInline
 
 # --------------------------------------------------------------------------
 # Optimistic locking: a stale admin save is refused, not silently applied.
@@ -512,6 +513,7 @@ class SourceAdmin(HistoryAdmin):
     search_fields = ["title", "authors", "outlet", "slug"]
     prepopulated_fields = {"slug": ["title"]}
     date_hierarchy = "published_on"
+    inlines = [SuggestionInline]  # read-only, with accept/reject links
     # The autocomplete pages through sources; a total order keeps pages stable.
     ordering = ["title", "id"]
 

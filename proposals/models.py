@@ -930,6 +930,9 @@ class StatusEvent(models.Model):
 
 # Tracking after a proposal is put forward (participation, aliases): a
 # subpackage of its own, imported here so the app label stays "proposals".
+# Suggestions from a new document: a subpackage of its own, imported here
+# so the app label stays "proposals".
+from .suggestions.models import Suggestion, SuggestionKind, SuggestionState  # noqa: E402, F401
 from .tracking.models import (  # noqa: E402, F401
     ActorAlias,
     Participation,
@@ -938,7 +941,3 @@ from .tracking.models import (  # noqa: E402, F401
     TopicAlias,
     VenueAlias,
 )
-
-# Suggestions from a new document: a subpackage of its own, imported here
-# so the app label stays "proposals".
-from .suggestions.models import Suggestion, SuggestionKind, SuggestionState  # noqa: E402, F401

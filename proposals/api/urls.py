@@ -3,6 +3,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from ..suggestions.api import SourceSuggestView, SuggestionViewSet
 from . import views
 
 router = DefaultRouter()
@@ -11,6 +12,7 @@ router.register("actors", views.ActorViewSet, basename="actor")
 router.register("venues", views.VenueViewSet, basename="venue")
 router.register("sources", views.SourceViewSet, basename="source")
 router.register("topics", views.TopicViewSet, basename="topic")
+router.register("suggestions", SuggestionViewSet, basename="suggestion")
 
 slug = "<slug:proposal_slug>"
 
@@ -25,5 +27,6 @@ urlpatterns = [
         views.ProposalEvidenceViewSet.as_view({"get": "list", "post": "create"}),
         name="proposal-evidence",
     ),
+    path("sources/<slug:source_slug>/suggest/", SourceSuggestView.as_view({"post": "create"}), name="source-suggest"),
     *router.urls,
 ]

@@ -26,94 +26,425 @@ def noop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('proposals', '0009_tracking'),
+        ("proposals", "0009_tracking"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='HistoricalSuggestion',
+            name="HistoricalSuggestion",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('new_proposal', 'New proposal'), ('mention', 'Mention of an existing proposal'), ('status_event', 'Status event'), ('participation', "Participation (a party's action)")], max_length=16)),
-                ('quote', models.TextField()),
-                ('start', models.PositiveIntegerField(help_text='Offset of the quote in the source text, in Unicode code points.')),
-                ('end', models.PositiveIntegerField(help_text='Exclusive end offset, in Unicode code points.')),
-                ('alternatives', models.JSONField(blank=True, default=list, help_text='For mentions: [{slug, score}] of the best-matching proposals, best first.')),
-                ('title', models.CharField(blank=True, help_text='For new proposals: a working title.', max_length=300)),
-                ('status', models.CharField(blank=True, choices=[('proposed', 'Proposed'), ('under_discussion', 'Under discussion'), ('agreed_in_principle', 'Agreed in principle'), ('adopted', 'Adopted / signed'), ('in_force', 'In force / implemented'), ('stalled', 'Stalled'), ('rejected', 'Rejected'), ('withdrawn', 'Withdrawn'), ('superseded', 'Superseded')], max_length=24)),
-                ('action', models.CharField(blank=True, choices=[('signed', 'Signature'), ('ratified', 'Ratification'), ('accepted', 'Acceptance'), ('approved', 'Approval'), ('acceded', 'Accession'), ('entered_into_force', 'Entry into force'), ('supported', 'Supported'), ('opposed', 'Opposed'), ('reservation', 'Reservation'), ('withdrew', 'Withdrawal')], max_length=24)),
-                ('occurred_on', models.DateField(blank=True, null=True)),
-                ('precision', models.CharField(blank=True, choices=[('day', 'Day'), ('month', 'Month'), ('year', 'Year')], max_length=5)),
-                ('date_note', models.TextField(blank=True, help_text='How the date was read, e.g. a relative date resolved.')),
-                ('party_name', models.CharField(blank=True, help_text='The party as the text names it.', max_length=300)),
-                ('proponent_name', models.CharField(blank=True, help_text='The proponent as the text names it.', max_length=300)),
-                ('confidence', models.FloatField(help_text='0 to 1: how sure the engine is.')),
-                ('explanation', models.TextField(help_text='Which words led to the suggestion.')),
-                ('state', models.CharField(choices=[('pending', 'Pending'), ('accepted', 'Accepted'), ('rejected', 'Rejected')], default='pending', max_length=8)),
-                ('fingerprint', models.CharField(editable=False, max_length=64)),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('decided_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('evidence', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='proposals.evidence')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('participation', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='proposals.participation')),
-                ('party', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='proposals.actor')),
-                ('proponent', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='proposals.actor')),
-                ('proposal', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='proposals.proposal')),
-                ('source', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='proposals.source')),
-                ('status_event', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='proposals.statusevent')),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("new_proposal", "New proposal"),
+                            ("mention", "Mention of an existing proposal"),
+                            ("status_event", "Status event"),
+                            ("participation", "Participation (a party's action)"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("quote", models.TextField()),
+                (
+                    "start",
+                    models.PositiveIntegerField(
+                        help_text="Offset of the quote in the source text, in Unicode code points."
+                    ),
+                ),
+                ("end", models.PositiveIntegerField(help_text="Exclusive end offset, in Unicode code points.")),
+                (
+                    "alternatives",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text="For mentions: [{slug, score}] of the best-matching proposals, best first.",
+                    ),
+                ),
+                (
+                    "title",
+                    models.CharField(blank=True, help_text="For new proposals: a working title.", max_length=300),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("proposed", "Proposed"),
+                            ("under_discussion", "Under discussion"),
+                            ("agreed_in_principle", "Agreed in principle"),
+                            ("adopted", "Adopted / signed"),
+                            ("in_force", "In force / implemented"),
+                            ("stalled", "Stalled"),
+                            ("rejected", "Rejected"),
+                            ("withdrawn", "Withdrawn"),
+                            ("superseded", "Superseded"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                (
+                    "action",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("signed", "Signature"),
+                            ("ratified", "Ratification"),
+                            ("accepted", "Acceptance"),
+                            ("approved", "Approval"),
+                            ("acceded", "Accession"),
+                            ("entered_into_force", "Entry into force"),
+                            ("supported", "Supported"),
+                            ("opposed", "Opposed"),
+                            ("reservation", "Reservation"),
+                            ("withdrew", "Withdrawal"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                ("occurred_on", models.DateField(blank=True, null=True)),
+                (
+                    "precision",
+                    models.CharField(
+                        blank=True, choices=[("day", "Day"), ("month", "Month"), ("year", "Year")], max_length=5
+                    ),
+                ),
+                (
+                    "date_note",
+                    models.TextField(blank=True, help_text="How the date was read, e.g. a relative date resolved."),
+                ),
+                (
+                    "party_name",
+                    models.CharField(blank=True, help_text="The party as the text names it.", max_length=300),
+                ),
+                (
+                    "proponent_name",
+                    models.CharField(blank=True, help_text="The proponent as the text names it.", max_length=300),
+                ),
+                ("confidence", models.FloatField(help_text="0 to 1: how sure the engine is.")),
+                ("explanation", models.TextField(help_text="Which words led to the suggestion.")),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[("pending", "Pending"), ("accepted", "Accepted"), ("rejected", "Rejected")],
+                        default="pending",
+                        max_length=8,
+                    ),
+                ),
+                ("fingerprint", models.CharField(editable=False, max_length=64)),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "evidence",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="proposals.evidence",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "participation",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="proposals.participation",
+                    ),
+                ),
+                (
+                    "party",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="proposals.actor",
+                    ),
+                ),
+                (
+                    "proponent",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="proposals.actor",
+                    ),
+                ),
+                (
+                    "proposal",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="proposals.proposal",
+                    ),
+                ),
+                (
+                    "source",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="proposals.source",
+                    ),
+                ),
+                (
+                    "status_event",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="proposals.statusevent",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical suggestion',
-                'verbose_name_plural': 'historical suggestions',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical suggestion",
+                "verbose_name_plural": "historical suggestions",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='Suggestion',
+            name="Suggestion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('new_proposal', 'New proposal'), ('mention', 'Mention of an existing proposal'), ('status_event', 'Status event'), ('participation', "Participation (a party's action)")], max_length=16)),
-                ('quote', models.TextField()),
-                ('start', models.PositiveIntegerField(help_text='Offset of the quote in the source text, in Unicode code points.')),
-                ('end', models.PositiveIntegerField(help_text='Exclusive end offset, in Unicode code points.')),
-                ('alternatives', models.JSONField(blank=True, default=list, help_text='For mentions: [{slug, score}] of the best-matching proposals, best first.')),
-                ('title', models.CharField(blank=True, help_text='For new proposals: a working title.', max_length=300)),
-                ('status', models.CharField(blank=True, choices=[('proposed', 'Proposed'), ('under_discussion', 'Under discussion'), ('agreed_in_principle', 'Agreed in principle'), ('adopted', 'Adopted / signed'), ('in_force', 'In force / implemented'), ('stalled', 'Stalled'), ('rejected', 'Rejected'), ('withdrawn', 'Withdrawn'), ('superseded', 'Superseded')], max_length=24)),
-                ('action', models.CharField(blank=True, choices=[('signed', 'Signature'), ('ratified', 'Ratification'), ('accepted', 'Acceptance'), ('approved', 'Approval'), ('acceded', 'Accession'), ('entered_into_force', 'Entry into force'), ('supported', 'Supported'), ('opposed', 'Opposed'), ('reservation', 'Reservation'), ('withdrew', 'Withdrawal')], max_length=24)),
-                ('occurred_on', models.DateField(blank=True, null=True)),
-                ('precision', models.CharField(blank=True, choices=[('day', 'Day'), ('month', 'Month'), ('year', 'Year')], max_length=5)),
-                ('date_note', models.TextField(blank=True, help_text='How the date was read, e.g. a relative date resolved.')),
-                ('party_name', models.CharField(blank=True, help_text='The party as the text names it.', max_length=300)),
-                ('proponent_name', models.CharField(blank=True, help_text='The proponent as the text names it.', max_length=300)),
-                ('confidence', models.FloatField(help_text='0 to 1: how sure the engine is.')),
-                ('explanation', models.TextField(help_text='Which words led to the suggestion.')),
-                ('state', models.CharField(choices=[('pending', 'Pending'), ('accepted', 'Accepted'), ('rejected', 'Rejected')], default='pending', max_length=8)),
-                ('fingerprint', models.CharField(editable=False, max_length=64)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='suggestions_decided', to=settings.AUTH_USER_MODEL)),
-                ('evidence', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='proposals.evidence')),
-                ('participation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='proposals.participation')),
-                ('party', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='party_suggestions', to='proposals.actor')),
-                ('proponent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='proponent_suggestions', to='proposals.actor')),
-                ('proposal', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='suggestions', to='proposals.proposal')),
-                ('source', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='suggestions', to='proposals.source')),
-                ('status_event', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='proposals.statusevent')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("new_proposal", "New proposal"),
+                            ("mention", "Mention of an existing proposal"),
+                            ("status_event", "Status event"),
+                            ("participation", "Participation (a party's action)"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("quote", models.TextField()),
+                (
+                    "start",
+                    models.PositiveIntegerField(
+                        help_text="Offset of the quote in the source text, in Unicode code points."
+                    ),
+                ),
+                ("end", models.PositiveIntegerField(help_text="Exclusive end offset, in Unicode code points.")),
+                (
+                    "alternatives",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text="For mentions: [{slug, score}] of the best-matching proposals, best first.",
+                    ),
+                ),
+                (
+                    "title",
+                    models.CharField(blank=True, help_text="For new proposals: a working title.", max_length=300),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("proposed", "Proposed"),
+                            ("under_discussion", "Under discussion"),
+                            ("agreed_in_principle", "Agreed in principle"),
+                            ("adopted", "Adopted / signed"),
+                            ("in_force", "In force / implemented"),
+                            ("stalled", "Stalled"),
+                            ("rejected", "Rejected"),
+                            ("withdrawn", "Withdrawn"),
+                            ("superseded", "Superseded"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                (
+                    "action",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("signed", "Signature"),
+                            ("ratified", "Ratification"),
+                            ("accepted", "Acceptance"),
+                            ("approved", "Approval"),
+                            ("acceded", "Accession"),
+                            ("entered_into_force", "Entry into force"),
+                            ("supported", "Supported"),
+                            ("opposed", "Opposed"),
+                            ("reservation", "Reservation"),
+                            ("withdrew", "Withdrawal"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                ("occurred_on", models.DateField(blank=True, null=True)),
+                (
+                    "precision",
+                    models.CharField(
+                        blank=True, choices=[("day", "Day"), ("month", "Month"), ("year", "Year")], max_length=5
+                    ),
+                ),
+                (
+                    "date_note",
+                    models.TextField(blank=True, help_text="How the date was read, e.g. a relative date resolved."),
+                ),
+                (
+                    "party_name",
+                    models.CharField(blank=True, help_text="The party as the text names it.", max_length=300),
+                ),
+                (
+                    "proponent_name",
+                    models.CharField(blank=True, help_text="The proponent as the text names it.", max_length=300),
+                ),
+                ("confidence", models.FloatField(help_text="0 to 1: how sure the engine is.")),
+                ("explanation", models.TextField(help_text="Which words led to the suggestion.")),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[("pending", "Pending"), ("accepted", "Accepted"), ("rejected", "Rejected")],
+                        default="pending",
+                        max_length=8,
+                    ),
+                ),
+                ("fingerprint", models.CharField(editable=False, max_length=64)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="suggestions_decided",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "evidence",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="proposals.evidence",
+                    ),
+                ),
+                (
+                    "participation",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="proposals.participation",
+                    ),
+                ),
+                (
+                    "party",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="party_suggestions",
+                        to="proposals.actor",
+                    ),
+                ),
+                (
+                    "proponent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="proponent_suggestions",
+                        to="proposals.actor",
+                    ),
+                ),
+                (
+                    "proposal",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="suggestions",
+                        to="proposals.proposal",
+                    ),
+                ),
+                (
+                    "source",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="suggestions", to="proposals.source"
+                    ),
+                ),
+                (
+                    "status_event",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="proposals.statusevent",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['source_id', 'start', 'id'],
-                'indexes': [models.Index(fields=['state', 'kind'], name='suggestion_state_kind_idx')],
-                'constraints': [models.UniqueConstraint(fields=('source', 'fingerprint'), name='suggestion_unique_fingerprint'), models.CheckConstraint(condition=models.Q(('end__gt', models.F('start'))), name='suggestion_offsets_valid'), models.CheckConstraint(condition=models.Q(('confidence__gte', 0), ('confidence__lte', 1)), name='suggestion_confidence_0_1')],
+                "ordering": ["source_id", "start", "id"],
+                "indexes": [models.Index(fields=["state", "kind"], name="suggestion_state_kind_idx")],
+                "constraints": [
+                    models.UniqueConstraint(fields=("source", "fingerprint"), name="suggestion_unique_fingerprint"),
+                    models.CheckConstraint(
+                        condition=models.Q(("end__gt", models.F("start"))), name="suggestion_offsets_valid"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("confidence__gte", 0), ("confidence__lte", 1)),
+                        name="suggestion_confidence_0_1",
+                    ),
+                ],
             },
         ),
         migrations.RunPython(editors_may_decide, noop),

@@ -183,7 +183,16 @@ EVENT_RULES = [
 ]
 
 #: Actions a party takes on a treaty: only states are parties to those.
-TREATY_ACTIONS = {"signed", "ratified", "acceded", "entered_into_force", "approved", "accepted", "reservation", "withdrew"}
+TREATY_ACTIONS = {
+    "signed",
+    "ratified",
+    "acceded",
+    "entered_into_force",
+    "approved",
+    "accepted",
+    "reservation",
+    "withdrew",
+}
 
 #: An event word after one of these is not (yet) an event: "will sign",
 #: "expected to ratify", "called for the signing of".
@@ -672,7 +681,9 @@ class Engine:
         if not calls:
             return []
         trigger = calls[0]
-        return [self._new_proposal(base, sentence, trigger[1], f"{trigger[2]} language “{trigger[4]}”", trigger[3], actors)]
+        return [
+            self._new_proposal(base, sentence, trigger[1], f"{trigger[2]} language “{trigger[4]}”", trigger[3], actors)
+        ]
 
     def _proponent(self, sentence, offset, actors, trigger) -> dict:
         """Who is putting it forward: the actor named last before the

@@ -51,9 +51,7 @@ class Suggestion(models.Model):
     start = models.PositiveIntegerField(help_text="Offset of the quote in the source text, in Unicode code points.")
     end = models.PositiveIntegerField(help_text="Exclusive end offset, in Unicode code points.")
     # SET_NULL: a deleted proposal leaves the suggestion readable (and unacceptable until corrected).
-    proposal = models.ForeignKey(
-        Proposal, null=True, blank=True, on_delete=models.SET_NULL, related_name="suggestions"
-    )
+    proposal = models.ForeignKey(Proposal, null=True, blank=True, on_delete=models.SET_NULL, related_name="suggestions")
     alternatives = models.JSONField(
         default=list, blank=True, help_text="For mentions: [{slug, score}] of the best-matching proposals, best first."
     )
@@ -64,9 +62,7 @@ class Suggestion(models.Model):
     precision = models.CharField(max_length=5, choices=DatePrecision.choices, blank=True)
     date_note = models.TextField(blank=True, help_text="How the date was read, e.g. a relative date resolved.")
     # SET_NULL: the name as written stays in party_name / proponent_name.
-    party = models.ForeignKey(
-        Actor, null=True, blank=True, on_delete=models.SET_NULL, related_name="party_suggestions"
-    )
+    party = models.ForeignKey(Actor, null=True, blank=True, on_delete=models.SET_NULL, related_name="party_suggestions")
     party_name = models.CharField(max_length=300, blank=True, help_text="The party as the text names it.")
     proponent = models.ForeignKey(
         Actor, null=True, blank=True, on_delete=models.SET_NULL, related_name="proponent_suggestions"
@@ -85,9 +81,7 @@ class Suggestion(models.Model):
     # The records an accept created. SET_NULL: deleting one later leaves the decision on record.
     evidence = models.ForeignKey(Evidence, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     status_event = models.ForeignKey(StatusEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    participation = models.ForeignKey(
-        Participation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    participation = models.ForeignKey(Participation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     history = HistoricalRecords()
     objects = SuggestionQuerySet.as_manager()

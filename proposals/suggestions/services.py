@@ -31,7 +31,7 @@ from ..models import (
     locate_quote,
 )
 from ..tracking import services as tracking
-from .engine import Engine, Found, KnownActor, KnownProposal, Knowledge
+from .engine import Engine, Found, Knowledge, KnownActor, KnownProposal
 
 
 class SuggestionConflict(Exception):
@@ -253,9 +253,10 @@ def suggestion_accept(*, suggestion: Suggestion, user: AbstractBaseUser | None =
         elif kind == SuggestionKind.MENTION:
             proposal = suggestion.proposal
             suggestion.evidence = _evidence(proposal, suggestion, note, user)
-            if suggestion.proponent_id and not Proponent.objects.filter(
-                proposal=proposal, actor_id=suggestion.proponent_id
-            ).exists():
+            if (
+                suggestion.proponent_id
+                and not Proponent.objects.filter(proposal=proposal, actor_id=suggestion.proponent_id).exists()
+            ):
                 links = [
                     {"actor": link.actor, "role": link.role, "is_primary": link.is_primary}
                     for link in proposal.proponents.select_related("actor")
@@ -330,7 +331,9 @@ def suggestion_marks(source: Source) -> list[dict]:
     from django.urls import reverse
 
     marks = []
-    for s in source.suggestions.filter(state=SuggestionState.PENDING).select_related("proposal").order_by("start", "id"):
+    for s in (
+        source.suggestions.filter(state=SuggestionState.PENDING).select_related("proposal").order_by("start", "id")
+    ):
         what = s.get_kind_display()
         detail = s.proposal.slug if s.proposal_id else s.title
         extra = s.action or s.status
