@@ -30,7 +30,7 @@ from .models import (
     Venue,
     check_one_primary,
 )
-from .suggestions.admin import SuggestionInline
+from .suggestions.admin import SourceSuggestionsMixin
 
 # --------------------------------------------------------------------------
 # Optimistic locking: a stale admin save is refused, not silently applied.
@@ -506,14 +506,13 @@ class SourceForm(VersionCheckedForm):
 
 
 @admin.register(Source)
-class SourceAdmin(HistoryAdmin):
+class SourceAdmin(SourceSuggestionsMixin, HistoryAdmin):
     form = SourceForm
     list_display = ["title", "authors", "outlet", "published_on", "published_precision", "evidence_count"]
     list_filter = ["published_precision", "language", "outlet"]
     search_fields = ["title", "authors", "outlet", "slug"]
     prepopulated_fields = {"slug": ["title"]}
     date_hierarchy = "published_on"
-    inlines = [SuggestionInline]  # read-only, with accept/reject links
     # The autocomplete pages through sources; a total order keeps pages stable.
     ordering = ["title", "id"]
 
@@ -523,11 +522,11 @@ class SourceAdmin(HistoryAdmin):
 
     # The text stays editable: ``Source.clean`` refuses an edit that moves
     # any quote off its offsets, as it does for the API and the loader.
-    readonly_fields = ["sha256", "created_at", "updated_at", "version"]
+    readonly_fields = ["sha256", "created_at", "updated_at", "version", "suggestions_table"]
 
     def get_fields(self, request, obj=None):
         fields = list(super().get_fields(request, obj))
-        for name in ("seen_version", "sha256", "created_at", "updated_at", "version"):
+        for name in ("seen_version", "sha256", "created_at", "updated_at", "version", "suggestions_table"):
             if name in fields:
                 fields.remove(name)
             fields.append(name)

@@ -105,36 +105,48 @@ class SuggestionAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/proposals/suggestion/decide.html", context)
 
 
-class SuggestionInline(admin.TabularInline):
-    """A source's suggestions, read-only, with accept and reject links."""
+class SourceSuggestionsMixin:
+    """For the source's admin page: a read-only table of its suggestions,
+    with accept and reject links (a field, not an inline, so the source's
+    form posts nothing new). One query, however many suggestions."""
 
-    model = Suggestion
-    fk_name = "source"
-    extra = 0
-    can_delete = False
-    show_change_link = True
-    fields = ["kind", "start", "end", "quote", "proposal", "what", "occurred_on", "confidence", "state", "decide"]
-    readonly_fields = fields
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("proposal").defer("source__text")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description="what")
-    def what(self, obj):
-        return " ".join(x for x in (obj.title, obj.status, obj.action, obj.party_name) if x)
-
-    @admin.display(description="decide")
-    def decide(self, obj):
-        if obj.state != SuggestionState.PENDING:
+    @admin.display(description="suggestions")
+    def suggestions_table(self, obj):
+        if obj is None or obj.pk is None:
             return "—"
-        return format_html(
-            '<a href="{}">accept</a> · <a href="{}">reject</a>',
-            reverse("admin:proposals_suggestion_accept", args=[obj.pk]),
-            reverse("admin:proposals_suggestion_reject", args=[obj.pk]),
+        rows = obj.suggestions.select_related("proposal").order_by("start", "id")
+        cells = []
+        for s in rows:
+            target = s.proposal.slug if s.proposal_id else s.title
+            what = " ".join(x for x in (s.status, s.action, s.party_name, str(s.occurred_on or "")) if x)
+            if s.state == SuggestionState.PENDING:
+                decide = format_html(
+                    '<a href="{}">accept</a> · <a href="{}">reject</a>',
+                    reverse("admin:proposals_suggestion_accept", args=[s.pk]),
+                    reverse("admin:proposals_suggestion_reject", args=[s.pk]),
+                )
+            else:
+                decide = s.state
+            cells.append(
+                format_html(
+                    '<tr><td><a href="{}">{}</a></td><td>{}–{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>'
+                    "<td>{}</td></tr>",
+                    reverse("admin:proposals_suggestion_change", args=[s.pk]),
+                    s.get_kind_display(),
+                    s.start,
+                    s.end,
+                    s.quote if len(s.quote) <= 120 else s.quote[:117] + "...",
+                    target,
+                    what,
+                    f"{s.confidence:.2f}",
+                    decide,
+                )
+            )
+        if not cells:
+            return "None yet: run manage.py suggest or POST /api/v1/sources/{slug}/suggest/."
+        head = format_html(
+            "<table><thead><tr><th>kind</th><th>offsets</th><th>quote</th><th>proposal / title</th><th>what</th>"
+            "<th>confidence</th><th>decide</th></tr></thead><tbody>{}</tbody></table>",
+            format_html("".join(["{}"] * len(cells)), *cells),
         )
+        return head
