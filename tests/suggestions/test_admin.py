@@ -26,6 +26,7 @@ def test_source_page_lists_suggestions_with_fixed_queries(staff_client, later_ne
     for s in created:
         assert reverse("admin:proposals_suggestion_accept", args=[s.pk]) in page
     list_url = reverse("admin:proposals_suggestion_changelist")
+    _queries(staff_client, list_url)  # warm the content-type cache
     few, _ = _queries(staff_client, list_url)
     services.suggest_for_source(
         type(later_news).objects.create(slug="more", title="More", text=later_news.text + " Again.")
