@@ -19,6 +19,7 @@ def _queries(client, url):
 
 def test_source_page_lists_suggestions_with_fixed_queries(staff_client, later_news):
     url = reverse("admin:proposals_source_change", args=[later_news.pk])
+    _queries(staff_client, url)  # warm the content-type cache
     none, _ = _queries(staff_client, url)
     created = services.suggest_for_source(later_news)
     some, page = _queries(staff_client, url)
