@@ -375,6 +375,15 @@ class _Dates:
                 continue
             precision = {"day": "day", "week": "day", "month": "month", "year": "year"}.get(parsed.period, "day")
             day = parsed.date_obj.date()
+            if (
+                self.published_on
+                and re.search(WEEKDAYS + r"$", phrase)
+                and not phrase.lower().startswith("last")
+                and (self.published_on - day).days == 7
+            ):
+                # "on Friday" in a text dated that Friday is that day (news
+                # copy); dateparser's "past" preference goes a week back.
+                day = self.published_on
             if precision == "year":
                 day = day.replace(month=1, day=1)
             elif precision == "month":
@@ -647,7 +656,9 @@ class Engine:
                 how = f"no proposal named; the document's main proposal ({self.by_pk[main].slug})"
             if proposal is None:
                 action_start, action_end, action, status, word = events[0]
-                return [self._new_proposal(base, sentence, action_end, f"event “{word}”", 0.5, actors, status)]
+                return [
+                    self._new_proposal(base, sentence, action_start, action_end, f"event “{word}”", 0.5, actors, status)
+                ]
             return self._events(base, sentence, events, proposal, score, how, actors, found_dates, spanned)
         if not best and main is not None and calls and ANAPHOR.search(sentence):
             word = ANAPHOR.search(sentence).group()
@@ -682,7 +693,9 @@ class Engine:
             return []
         trigger = calls[0]
         return [
-            self._new_proposal(base, sentence, trigger[1], f"{trigger[2]} language “{trigger[4]}”", trigger[3], actors)
+            self._new_proposal(
+                base, sentence, trigger[0], trigger[1], f"{trigger[2]} language “{trigger[4]}”", trigger[3], actors
+            )
         ]
 
     def _proponent(self, sentence, offset, actors, trigger) -> dict:
@@ -694,7 +707,10 @@ class Engine:
             if before:
                 a = before[-1]
                 return {"proponent": a["actor"].pk if a["actor"] else None, "proponent_name": a["name"]}
-            subject = _SUBJECT.search(sentence[: trigger[0]].rstrip())
+            head = sentence[: trigger[0]].rstrip()
+            # "X on Monday urged": the subject is X, not the date.
+            head = re.sub(r"(?:\s+(?:" + DATE_PATTERN.pattern + r"))+$", "", head).rstrip(" ,")
+            subject = _SUBJECT.search(head)
             if subject and subject.group(1).split()[0] not in {"The", "This", "It", "They", "These"}:
                 return {"proponent": None, "proponent_name": subject.group(1).strip()}
         if actors:
@@ -702,8 +718,7 @@ class Engine:
             return {"proponent": a["actor"].pk if a["actor"] else None, "proponent_name": a["name"]}
         return {}
 
-    def _new_proposal(self, base, sentence, trigger_end, why, strength, actors, status="") -> Found:
-        trigger_start = max(0, trigger_end - 1)
+    def _new_proposal(self, base, sentence, trigger_start, trigger_end, why, strength, actors, status="") -> Found:
         proponent = self._proponent(sentence, base["start"], actors, (trigger_start, trigger_end))
         return Found(
             kind="new_proposal",
