@@ -3,7 +3,7 @@ suggestions, accept or reject one. Views are thin; the rules are in
 ``proposals.suggestions.services``."""
 
 import django_filters
-from django.shortcuts import get_object_or_404
+from django.http import Http404
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -11,6 +11,7 @@ from rest_framework.response import Response
 
 from ..api.errors import Conflict
 from ..api.parsers import JSONParser
+from ..api.schema import ProblemSerializer
 from ..api.serializers import StrictFieldsMixin, strict_string_field
 from ..models import (
     Actor,
@@ -25,6 +26,8 @@ from ..models import (
 )
 from . import services
 
+ALREADY_DECIDED = OpenApiResponse(ProblemSerializer, description="The suggestion was already accepted or rejected.")
+
 
 class SuggestionSerializer(serializers.ModelSerializer):
     """One suggestion. ``start``/``end`` count Unicode code points
@@ -35,6 +38,10 @@ class SuggestionSerializer(serializers.ModelSerializer):
     party = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     proponent = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     alternatives = serializers.ListField(child=serializers.DictField(), read_only=True)
+    # "" where the kind has none (a mention has no action; no date, no precision).
+    status = serializers.ChoiceField(choices=Status.choices, allow_blank=True, read_only=True)
+    action = serializers.ChoiceField(choices=PartyAction.choices, allow_blank=True, read_only=True)
+    precision = serializers.ChoiceField(choices=DatePrecision.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Suggestion
@@ -149,7 +156,7 @@ class SuggestionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
             "Answers 200 with the suggestion, now `accepted`, linking what was created."
         ),
         request=SuggestionAcceptSerializer,
-        responses={200: SuggestionSerializer},
+        responses={200: SuggestionSerializer, (409, "application/problem+json"): ALREADY_DECIDED},
         examples=[
             OpenApiExample(
                 "Kazakhstan's ratification, dated by hand",
@@ -176,7 +183,7 @@ class SuggestionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
             "brings it back. No body. A suggestion already accepted or rejected is a 409. Answers 200 with it."
         ),
         request=None,
-        responses={200: SuggestionSerializer},
+        responses={200: SuggestionSerializer, (409, "application/problem+json"): ALREADY_DECIDED},
     )
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
@@ -196,7 +203,8 @@ class SuggestionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         "name a recorded proposal (`mention`), and events in its life (`status_event`: signed, in force; "
         "`participation`: a party's signature, ratification, accession, entry into force...). Answers 201 with "
         "the suggestions it created, or 200 with `[]` when a re-run finds nothing new: a suggestion the source "
-        "already has, pending, accepted or rejected, is never added again. No body. 404 for an unknown source."
+        "already has, pending, accepted or rejected, is never added again. No body. The source is named by slug "
+        "(or, for older links, id); 404 for an unknown one."
     ),
     request=None,
     responses={
@@ -215,7 +223,13 @@ class SourceSuggestView(viewsets.GenericViewSet):
     filter_backends = []
 
     def create(self, request, source_slug=None):
-        source = get_object_or_404(Source, slug=source_slug)
+        # By slug; a number that is no source's slug is taken as its id, as
+        # the sources endpoints do (older links).
+        source = Source.objects.filter(slug=source_slug).first()
+        if source is None and source_slug.isdigit():
+            source = Source.objects.filter(pk=int(source_slug)).first()
+        if source is None:
+            raise Http404
         created = services.suggest_for_source(source, user=request.user)
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(SuggestionSerializer(created, many=True).data, status=code)
