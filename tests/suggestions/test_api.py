@@ -122,3 +122,46 @@ def test_suggest_command_reports_and_reruns(later_news, capsys):
     assert f"{Suggestion.objects.count()} suggestion(s) created for astana-2017" in out
     call_command("suggest", "astana-2017", "--no-progress")
     assert "0 suggestion(s) created for astana-2017: nothing new." in capsys.readouterr().out
+
+
+def test_later_news_about_a_seed_proposal(editor_api, db):
+    """The issue's acceptance test, on the curated corpus itself."""
+    from proposals.importers import load_seeds
+
+    load_seeds()
+    core.record_save(
+        instance=Source(),
+        slug="astana-signing",
+        title="SCO leaders sign convention on extremism",
+        published_on=dt.date(2017, 6, 9),
+        text=(
+            "ASTANA — Leaders of the Shanghai Cooperation Organisation on Friday signed the SCO Convention on "
+            "Countering Extremism.\n\nThe document was signed by the heads of state of China, Russia and "
+            "Kazakhstan."
+        ),
+    )
+    response = editor_api.post("/api/v1/sources/astana-signing/suggest/", format="json")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    (china,) = [s for s in body if s["kind"] == "participation" and s["party"] == "china"]
+    assert (china["proposal"], china["action"], china["occurred_on"]) == (
+        "sco-anti-extremism-treaty",
+        "signed",
+        "2017-06-09",
+    )
+    (adopted,) = [s for s in body if s["kind"] == "status_event"]
+    assert (adopted["proposal"], adopted["status"], adopted["occurred_on"]) == (
+        "sco-anti-extremism-treaty",
+        "adopted",
+        "2017-06-09",
+    )
+    assert "relative" in adopted["date_note"]
+    for suggestion in (china, adopted):
+        accepted = editor_api.post(f"{LIST}{suggestion['id']}/accept/", {}, format="json")
+        assert accepted.status_code == 200, accepted.content
+    treaty = editor_api.get("/api/v1/proposals/sco-anti-extremism-treaty/").json()
+    assert treaty["status"] == "adopted"
+    row = Participation.objects.get(proposal__slug="sco-anti-extremism-treaty", party__slug="china")
+    assert row.evidence.source.text[row.evidence.start : row.evidence.end] == row.evidence.quote
+    rerun = editor_api.post("/api/v1/sources/astana-signing/suggest/", format="json")
+    assert (rerun.status_code, rerun.json()) == (200, [])
