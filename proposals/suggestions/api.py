@@ -4,7 +4,8 @@ suggestions, accept or reject one. Views are thin; the rules are in
 
 import django_filters
 from django.http import Http404
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -152,7 +153,8 @@ class SuggestionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
             "event, a `participation` a party's row. The body may correct the suggestion first: `proposal`, "
             "`party`, `proponent` (slugs), `status`, `action`, `occurred_on`, `precision`, `title`, `slug`, `note`. "
             "A bad or missing value (no date for a status event, a party the tracker does not know, a future "
-            "date) is a 400 and changes nothing. Accepting a suggestion already accepted or rejected is a 409. "
+            "date) is a 400 and changes nothing. Accepting a suggestion already accepted or rejected is refused "
+            "with `409`. "
             "Answers 200 with the suggestion, now `accepted`, linking what was created."
         ),
         request=SuggestionAcceptSerializer,
@@ -180,7 +182,8 @@ class SuggestionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         summary="Reject a suggestion",
         description=(
             "Editors only. Marks it `rejected`; it stays on record, so running the suggestion step again never "
-            "brings it back. No body. A suggestion already accepted or rejected is a 409. Answers 200 with it."
+            "brings it back. No body. A suggestion already accepted or rejected is refused with `409`. "
+            "Answers 200 with it."
         ),
         request=None,
         responses={200: SuggestionSerializer, (409, "application/problem+json"): ALREADY_DECIDED},
@@ -207,6 +210,15 @@ class SuggestionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         "(or, for older links, id); 404 for an unknown one."
     ),
     request=None,
+    parameters=[
+        OpenApiParameter(
+            "source_slug",
+            OpenApiTypes.STR,
+            OpenApiParameter.PATH,
+            description="The source's slug, e.g. `scmp-2015-china-on-is-threat`; a number that is no source's slug "
+            "is taken as its `id` (older links).",
+        )
+    ],
     responses={
         201: OpenApiResponse(SuggestionSerializer(many=True), description="The suggestions created."),
         200: OpenApiResponse(SuggestionSerializer(many=True), description="Nothing new: an empty list."),
