@@ -4,6 +4,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from . import views
+from .participation import ProposalParticipationViewSet
 
 router = DefaultRouter()
 router.register("proposals", views.ProposalViewSet, basename="proposal")
@@ -24,6 +25,18 @@ urlpatterns = [
         f"proposals/{slug}/evidence/",
         views.ProposalEvidenceViewSet.as_view({"get": "list", "post": "create"}),
         name="proposal-evidence",
+    ),
+    path(
+        f"proposals/{slug}/participation/",
+        ProposalParticipationViewSet.as_view({"get": "list", "post": "create"}),
+        name="proposal-participation",
+    ),
+    path(
+        f"proposals/{slug}/participation/<int:pk>/",
+        ProposalParticipationViewSet.as_view(
+            {"get": "retrieve", "put": "update", "patch": "partial_update", "delete": "destroy"}
+        ),
+        name="proposal-participation-detail",
     ),
     *router.urls,
 ]

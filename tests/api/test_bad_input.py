@@ -1040,6 +1040,7 @@ LIST_FILTERS = {
         "topic_id",
         "party",
         "party_id",
+        "party_action",
         "source",
         "source_id",
         "proposed_after",
