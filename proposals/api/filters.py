@@ -37,7 +37,7 @@ from ..models import (
     Venue,
     VenueKind,
 )
-from ..tracking.search import alias_match
+from ..tracking.search import search_with_aliases
 
 MAX_Q_LENGTH = 200
 
@@ -400,7 +400,7 @@ def search(queryset, text: str):
 
         query = SearchQuery(text, search_type="websearch", config="english")
         return (
-            queryset.filter(Q(search_vector=query) | alias_match(text))
+            search_with_aliases(queryset, Q(search_vector=query), text)
             .annotate(rank=SearchRank(F("search_vector"), query))
             .order_by("-rank", "-id")
         )
@@ -420,7 +420,7 @@ def search(queryset, text: str):
             found &= _matches(word)
             searched = True
     # Nothing left to look for matches nothing, as PostgreSQL's empty query does.
-    return queryset.filter(found | alias_match(text)) if searched else queryset.none()
+    return search_with_aliases(queryset, found, text) if searched else queryset.none()
 
 
 def _matches(word: str):

@@ -15,15 +15,15 @@ databases:
 * SQLite: every word of the query (quotes and ``or`` dropped, ``-word``
   ignored here) as a whole word of the alias, case-insensitive, unstemmed.
 
-The result is a ``Q`` over proposals built from ``EXISTS``/``IN``
-subqueries: no extra query, whatever the page size.
+The result is one ``UNION`` subquery of proposal ids: no extra query,
+whatever the page size.
 """
 
 import re
 
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from ..models import Proponent, Proposal
 from .models import ActorAlias, Participation, ProposalAlias, TopicAlias, VenueAlias
@@ -52,23 +52,35 @@ def _matching(model, text: str, query: SearchQuery | None) -> QuerySet | None:
     return aliases
 
 
-def alias_match(text: str) -> Q:
-    """Proposals that ``text`` finds through an alias (see the module
-    docstring); ``Q(pk__in=[])`` when the text has no word to look for."""
+def alias_proposal_ids(text: str) -> QuerySet | None:
+    """Ids of the proposals ``text`` finds through an alias (see the module
+    docstring), as one ``UNION`` subquery; ``None`` when the text has no
+    word to look for."""
     query = SearchQuery(text, search_type="websearch", config="english") if connection.vendor == "postgresql" else None
     proposal_aliases = _matching(ProposalAlias, text, query)
     if proposal_aliases is None:
-        return Q(pk__in=[])
-    actors = _matching(ActorAlias, text, query).values("actor_id")
-    venues = _matching(VenueAlias, text, query).values("venue_id")
-    topics = _matching(TopicAlias, text, query).values("topic_id")
-    through_parties = Proposal.parties.through.objects.filter(proposal_id=OuterRef("pk"), actor_id__in=actors)
-    through_topics = Proposal.topics.through.objects.filter(proposal_id=OuterRef("pk"), topic_id__in=topics)
-    return (
-        Q(pk__in=proposal_aliases.values("proposal_id"))
-        | Q(venue_id__in=venues)
-        | Q(Exists(Proponent.objects.filter(proposal_id=OuterRef("pk"), actor_id__in=actors)))
-        | Q(Exists(Participation.objects.filter(proposal_id=OuterRef("pk"), party_id__in=actors)))
-        | Q(Exists(through_parties))
-        | Q(Exists(through_topics))
+        return None
+    actors = _matching(ActorAlias, text, query).order_by().values("actor_id")
+    venues = _matching(VenueAlias, text, query).order_by().values("venue_id")
+    topics = _matching(TopicAlias, text, query).order_by().values("topic_id")
+    # order_by(): no ORDER BY inside a compound statement (SQLite refuses it).
+    return proposal_aliases.order_by().values("proposal_id").union(
+        Proposal.objects.filter(venue_id__in=venues).order_by().values("pk"),
+        Proponent.objects.filter(actor_id__in=actors).order_by().values("proposal_id"),
+        Participation.objects.filter(party_id__in=actors).order_by().values("proposal_id"),
+        Proposal.parties.through.objects.filter(actor_id__in=actors).order_by().values("proposal_id"),
+        Proposal.topics.through.objects.filter(topic_id__in=topics).order_by().values("proposal_id"),
     )
+
+
+def search_with_aliases(queryset: QuerySet, text_match: Q | QuerySet, text: str) -> QuerySet:
+    """``queryset`` narrowed to the proposals the text search matches
+    (``text_match``: a ``Q``, or a queryset of matching proposals) or an
+    alias matches. On PostgreSQL both sides are one ``UNION`` of ids, so
+    the full-text side keeps its GIN index (``search_vector @@ q OR ...``
+    on the whole table would scan every row)."""
+    aliases = alias_proposal_ids(text)
+    if isinstance(text_match, Q):
+        text_match = Proposal.objects.filter(text_match)
+    text_ids = text_match.order_by().values("pk")
+    return queryset.filter(pk__in=text_ids if aliases is None else text_ids.union(aliases))
