@@ -20,6 +20,7 @@ from .models import (
     STATUS_EXPLANATIONS,
     Actor,
     Evidence,
+    Participation,
     Proponent,
     Proposal,
     ProposalRelation,
@@ -31,6 +32,15 @@ from .models import (
     check_one_primary,
 )
 from .suggestions.admin import SourceSuggestionsMixin
+from .tracking import services as tracking
+from .tracking.admin import (
+    ActorAliasInline,
+    ParticipationInline,
+    ProposalAliasInline,
+    TopicAliasInline,
+    VenueAliasInline,
+    save_inline_rows,
+)
 
 # --------------------------------------------------------------------------
 # Optimistic locking: a stale admin save is refused, not silently applied.
@@ -104,6 +114,7 @@ _SINGULAR = {
     "proponents": "proponent",
     "status events": "status event",
     "relations": "relation",
+    "aliases": "alias",
 }
 
 
@@ -239,6 +250,10 @@ class HistoryAdmin(SimpleHistoryAdmin):
 
     def delete_model(self, request, obj):
         services.record_delete(instance=obj, user=request.user)
+
+    def save_formset(self, request, form, formset, change):
+        """Inline rows (aliases) are written through the services too."""
+        save_inline_rows(request, form.instance, formset)
 
     def delete_queryset(self, request, queryset):
         for obj in queryset:
@@ -397,14 +412,21 @@ class ProposalAdmin(HistoryAdmin):
     form = ProposalForm
     list_display = ["title", "status_badge", "venue", "primary_proponent_name", "proposed_on", "updated_at"]
     list_filter = ["status", "venue", "topics", ("proponents__actor", admin.RelatedOnlyFieldListFilter)]
-    search_fields = ["title", "summary", "evidence__quote", "slug"]
+    search_fields = ["title", "summary", "evidence__quote", "slug", "aliases__name"]
     list_select_related = ["venue"]
     autocomplete_fields = ["venue", "topics", "parties"]
     prepopulated_fields = {"slug": ["title"]}
     readonly_fields = ["status", "status_explained", "created_at", "updated_at", "version"]
     date_hierarchy = "proposed_on"
     list_per_page = 50
-    inlines = [ProponentInline, EvidenceInline, StatusEventInline, RelationInline]
+    inlines = [
+        ProponentInline,
+        EvidenceInline,
+        StatusEventInline,
+        RelationInline,
+        ParticipationInline,
+        ProposalAliasInline,
+    ]
     fieldsets = [
         (None, {"fields": ["title", "slug", "summary", "seen_version"]}),
         ("Status", {"fields": ["status", "status_explained"], "description": "Add a status event below to change it."}),
@@ -473,6 +495,8 @@ class ProposalAdmin(HistoryAdmin):
                 data[formset.fk.name] = proposal
                 if model is StatusEvent:
                     services.status_event_record(user=request.user, **data)
+                elif model is Participation:
+                    tracking.participation_record(user=request.user, **data)
                 else:
                     services.record_save(instance=model(), user=request.user, **data)
             else:
@@ -548,8 +572,9 @@ class ActorAdmin(HistoryAdmin):
     form = ActorForm
     list_display = ["name", "kind", "named", "affiliation", "country_code", "proposal_count"]
     list_filter = ["kind", "named"]
-    search_fields = ["name", "description", "slug"]
+    search_fields = ["name", "description", "slug", "aliases__name"]
     list_select_related = ["affiliation"]
+    inlines = [ActorAliasInline]
     autocomplete_fields = ["affiliation"]
     prepopulated_fields = {"slug": ["name"]}
 
@@ -572,7 +597,8 @@ class VenueAdmin(HistoryAdmin):
     form = VenueForm
     list_display = ["name", "kind", "organisation", "place", "starts_on", "ends_on"]
     list_filter = ["kind"]
-    search_fields = ["name", "place", "slug"]
+    search_fields = ["name", "place", "slug", "aliases__name"]
+    inlines = [VenueAliasInline]
     list_select_related = ["organisation"]
     autocomplete_fields = ["organisation"]
     prepopulated_fields = {"slug": ["name"]}
@@ -588,7 +614,8 @@ class TopicForm(VersionCheckedForm):
 class TopicAdmin(HistoryAdmin):
     form = TopicForm
     list_display = ["name", "slug", "proposal_count"]
-    search_fields = ["name", "description", "slug"]
+    search_fields = ["name", "description", "slug", "aliases__name"]
+    inlines = [TopicAliasInline]
     prepopulated_fields = {"slug": ["name"]}
 
     def get_queryset(self, request):

@@ -309,7 +309,7 @@ iso_3166_alpha2 = RegexValidator(r"^[A-Z]{2}$", "Use an ISO 3166-1 alpha-2 code,
 
 class ActorQuerySet(models.QuerySet):
     def with_related(self):
-        return self.select_related("affiliation")
+        return self.select_related("affiliation").prefetch_related("aliases")
 
 
 class Actor(VersionedModel):
@@ -365,7 +365,7 @@ class Actor(VersionedModel):
 
 class VenueQuerySet(models.QuerySet):
     def with_related(self):
-        return self.select_related("organisation")
+        return self.select_related("organisation").prefetch_related("aliases")
 
 
 class Venue(VersionedModel):
@@ -484,6 +484,13 @@ class ProposalQuerySet(models.QuerySet):
                 Prefetch("parties", queryset=Actor.objects.only("id", "slug", "name", "kind")),
                 Prefetch("evidence", queryset=Evidence.objects.with_source_prefix()),
                 Prefetch("events", queryset=StatusEvent.objects.all()),
+                Prefetch("aliases"),
+                Prefetch(
+                    "participation",
+                    queryset=Participation.objects.select_related("party").only(
+                        *PARTICIPATION_COLUMNS, "party__id", "party__slug", "party__name", "party__kind"
+                    ),
+                ),
                 Prefetch(
                     "relations_out",
                     queryset=ProposalRelation.objects.select_related("to_proposal").only(
@@ -934,6 +941,7 @@ class StatusEvent(models.Model):
 # so the app label stays "proposals".
 from .suggestions.models import Suggestion, SuggestionKind, SuggestionState  # noqa: E402, F401
 from .tracking.models import (  # noqa: E402, F401
+    PARTICIPATION_COLUMNS,
     ActorAlias,
     Participation,
     PartyAction,

@@ -146,6 +146,8 @@ def _change_form_data(proposal, **extra):
             }
         )
     data.update(_inline_management("relations_out"))
+    data.update(_inline_management("participation"))
+    data.update(_inline_management("aliases"))
     data.update(extra)
     return data
 
@@ -221,6 +223,8 @@ def test_adding_a_proposal_in_the_admin_opens_its_timeline(staff_client, venue):
         **_inline_management("evidence"),
         **_inline_management("events"),
         **_inline_management("relations_out"),
+        **_inline_management("participation"),
+        **_inline_management("aliases"),
     }
     response = staff_client.post(url, data)
     assert response.status_code == 302
@@ -285,6 +289,8 @@ def _add_form(venue, **fields):
         **_inline_management("evidence"),
         **_inline_management("events"),
         **_inline_management("relations_out"),
+        **_inline_management("participation"),
+        **_inline_management("aliases"),
         **fields,
     }
 

@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from ..suggestions.api import SourceSuggestView, SuggestionViewSet
 from . import views
+from .participation import ProposalParticipationViewSet
 
 router = DefaultRouter()
 router.register("proposals", views.ProposalViewSet, basename="proposal")
@@ -28,5 +29,17 @@ urlpatterns = [
         name="proposal-evidence",
     ),
     path("sources/<slug:source_slug>/suggest/", SourceSuggestView.as_view({"post": "create"}), name="source-suggest"),
+    path(
+        f"proposals/{slug}/participation/",
+        ProposalParticipationViewSet.as_view({"get": "list", "post": "create"}),
+        name="proposal-participation",
+    ),
+    path(
+        f"proposals/{slug}/participation/<int:pk>/",
+        ProposalParticipationViewSet.as_view(
+            {"get": "retrieve", "put": "update", "patch": "partial_update", "delete": "destroy"}
+        ),
+        name="proposal-participation-detail",
+    ),
     *router.urls,
 ]

@@ -68,6 +68,20 @@ PARTICIPATION_BEFORE_PROPOSAL = (
 )
 
 
+#: The columns a participation row's representation reads.
+PARTICIPATION_COLUMNS = (
+    "id",
+    "proposal_id",
+    "party_id",
+    "action",
+    "occurred_on",
+    "precision",
+    "evidence_id",
+    "note",
+    "recorded_at",
+)
+
+
 class Participation(models.Model):
     """One dated action of one party on a proposal: its signature,
     ratification (or acceptance, approval), accession, entry into force for

@@ -110,7 +110,12 @@ def aliases_sync(
                 changed = True
         for name, language in wanted:
             if (name, language) not in existing:
-                alias_add(owner=owner, name=name, language=language, user=user)
+                try:
+                    alias_add(owner=owner, name=name, language=language, user=user)
+                except ValidationError as exc:
+                    # Name the list and the alias, not a top-level "name".
+                    messages = "; ".join(f"{field}: {' '.join(errs)}" for field, errs in exc.message_dict.items())
+                    raise ValidationError({"aliases": f"{name!r} ({language or 'no language'}): {messages}"}) from exc
                 changed = True
     return changed
 
