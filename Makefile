@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run prod superuser token test lint format schema bench clean venv
+.PHONY: run prod superuser token test lint format schema bench eval clean venv
 
 # The development secret key: made once, kept in a git-ignored file, so
 # sessions survive a restart of `make run`. The commands below (`make run`,
@@ -84,6 +84,11 @@ schema: $(BIN)/.installed-dev
 bench: export DJANGO_SECRET_KEY ?= insecure-key-for-bench-only
 bench: $(BIN)/.installed-dev
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+## make eval: score the suggestion step (seed texts, later-news documents, 100 KB speed); see docs/SUGGESTIONS.md
+eval: export DJANGO_SECRET_KEY ?= insecure-key-for-eval-only
+eval: $(BIN)/.installed-runtime
+	$(BIN)/python bench/eval_suggestions.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -24,6 +24,7 @@ from .models import (
     STATUS_EXPLANATIONS,
     Actor,
     Evidence,
+    Participation,
     Proponent,
     Proposal,
     ProposalRelation,
@@ -33,6 +34,16 @@ from .models import (
     Topic,
     Venue,
     check_one_primary,
+)
+from .suggestions.admin import SourceSuggestionsMixin
+from .tracking import services as tracking
+from .tracking.admin import (
+    ActorAliasInline,
+    ParticipationInline,
+    ProposalAliasInline,
+    TopicAliasInline,
+    VenueAliasInline,
+    save_inline_rows,
 )
 
 # --------------------------------------------------------------------------
@@ -114,6 +125,7 @@ _SINGULAR = {
     "proponents": "proponent",
     "status events": "status event",
     "relations": "relation",
+    "aliases": "alias",
 }
 
 
@@ -306,6 +318,10 @@ class HistoryAdmin(SimpleHistoryAdmin):
 
     def delete_model(self, request, obj):
         services.record_delete(instance=obj, user=request.user)
+
+    def save_formset(self, request, form, formset, change):
+        """Inline rows (aliases) are written through the services too."""
+        save_inline_rows(request, form.instance, formset)
 
     def delete_queryset(self, request, queryset):
         for obj in queryset:
@@ -564,7 +580,7 @@ class ProposalForm(VersionCheckedForm):
 #: What the proposal list's search box looks in: titles, summaries, quotes
 #: and slugs. Another name a proposal is known by (aliases) joins here as
 #: one more lookup, e.g. "aliases__name".
-PROPOSAL_SEARCH_FIELDS = ("title", "summary", "evidence__quote", "slug")
+PROPOSAL_SEARCH_FIELDS = ("title", "summary", "evidence__quote", "slug", "aliases__name")
 
 
 @admin.register(Proposal)
@@ -579,7 +595,14 @@ class ProposalAdmin(HistoryAdmin):
     readonly_fields = ["status", "status_explained", "created_at", "updated_at", "version"]
     date_hierarchy = "proposed_on"
     list_per_page = 50
-    inlines = [ProponentInline, EvidenceInline, StatusEventInline, RelationInline]
+    inlines = [
+        ProponentInline,
+        EvidenceInline,
+        StatusEventInline,
+        RelationInline,
+        ParticipationInline,
+        ProposalAliasInline,
+    ]
     actions = [bulk_admin.add_status_event, bulk_admin.attach_topic]
     fieldsets = [
         (None, {"fields": ["title", "slug", "summary", "seen_version", "change_reason"]}),
@@ -657,6 +680,8 @@ class ProposalAdmin(HistoryAdmin):
                 data[formset.fk.name] = proposal
                 if model is StatusEvent:
                     services.status_event_record(user=request.user, **data)
+                elif model is Participation:
+                    tracking.participation_record(user=request.user, **data)
                 else:
                     services.record_save(instance=model(), user=request.user, **data)
             else:
@@ -690,7 +715,7 @@ class SourceForm(VersionCheckedForm):
 
 
 @admin.register(Source)
-class SourceAdmin(HistoryAdmin):
+class SourceAdmin(SourceSuggestionsMixin, HistoryAdmin):
     form = SourceForm
     list_display = ["title", "authors", "outlet", "published_on", "published_precision", "evidence_count"]
     list_filter = ["published_precision", "language", "outlet"]
@@ -706,11 +731,20 @@ class SourceAdmin(HistoryAdmin):
 
     # The text stays editable: ``Source.clean`` refuses an edit that moves
     # any quote off its offsets, as it does for the API and the loader.
-    readonly_fields = ["cited_by", "sha256", "created_at", "updated_at", "version"]
+    readonly_fields = ["cited_by", "suggestions_table", "sha256", "created_at", "updated_at", "version"]
 
     def get_fields(self, request, obj=None):
         fields = list(super().get_fields(request, obj))
-        for name in ("seen_version", "change_reason", "cited_by", "sha256", "created_at", "updated_at", "version"):
+        for name in (
+            "seen_version",
+            "change_reason",
+            "cited_by",
+            "suggestions_table",
+            "sha256",
+            "created_at",
+            "updated_at",
+            "version",
+        ):
             if name in fields:
                 fields.remove(name)
             fields.append(name)
@@ -770,8 +804,9 @@ class ActorAdmin(HistoryAdmin):
     form = ActorForm
     list_display = ["name", "kind", "named", "affiliation", "country_code", "proposal_count"]
     list_filter = ["kind", "named"]
-    search_fields = ["name", "description", "slug"]
+    search_fields = ["name", "description", "slug", "aliases__name"]
     list_select_related = ["affiliation"]
+    inlines = [ActorAliasInline]
     autocomplete_fields = ["affiliation"]
     prepopulated_fields = {"slug": ["name"]}
 
@@ -794,7 +829,8 @@ class VenueAdmin(HistoryAdmin):
     form = VenueForm
     list_display = ["name", "kind", "organisation", "place", "starts_on", "ends_on"]
     list_filter = ["kind"]
-    search_fields = ["name", "place", "slug"]
+    search_fields = ["name", "place", "slug", "aliases__name"]
+    inlines = [VenueAliasInline]
     list_select_related = ["organisation"]
     autocomplete_fields = ["organisation"]
     prepopulated_fields = {"slug": ["name"]}
@@ -810,7 +846,8 @@ class TopicForm(VersionCheckedForm):
 class TopicAdmin(HistoryAdmin):
     form = TopicForm
     list_display = ["name", "slug", "proposal_count"]
-    search_fields = ["name", "description", "slug"]
+    search_fields = ["name", "description", "slug", "aliases__name"]
+    inlines = [TopicAliasInline]
     prepopulated_fields = {"slug": ["name"]}
 
     def get_queryset(self, request):

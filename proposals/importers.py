@@ -31,6 +31,7 @@ from .models import (
     ActorKind,
     DatePrecision,
     Evidence,
+    PartyAction,
     Proponent,
     ProponentRole,
     Proposal,
@@ -45,10 +46,23 @@ from .models import (
     check_one_primary,
     locate_quote,
 )
+from .tracking import services as tracking
 
 SEEDS_DIR = Path(settings.BASE_DIR) / "seeds"
 LOADER_USERNAME = "seed-loader"
-KINDS = ["topics", "sources", "actors", "venues", "proposals", "evidence", "proponents", "events", "relations"]
+KINDS = [
+    "topics",
+    "sources",
+    "actors",
+    "venues",
+    "proposals",
+    "evidence",
+    "proponents",
+    "events",
+    "relations",
+    "participation",
+    "aliases",
+]
 
 
 class SeedError(Exception):
@@ -72,11 +86,11 @@ class Report:
         return sum(c["created"] + c["updated"] + c["deleted"] for c in self.counts.values())
 
     def table(self) -> str:
-        lines = [f"{'kind':<12}{'created':>9}{'updated':>9}{'deleted':>9}{'unchanged':>11}{'skipped':>9}"]
+        lines = [f"{'kind':<14}{'created':>9}{'updated':>9}{'deleted':>9}{'unchanged':>11}{'skipped':>9}"]
         for kind in KINDS:
             c = self.counts[kind]
             lines.append(
-                f"{kind:<12}{c['created']:>9}{c['updated']:>9}{c['deleted']:>9}{c['unchanged']:>11}{c['skipped']:>9}"
+                f"{kind:<14}{c['created']:>9}{c['updated']:>9}{c['deleted']:>9}{c['unchanged']:>11}{c['skipped']:>9}"
             )
         return "\n".join(lines)
 
@@ -91,19 +105,34 @@ REQUIRED = {
     "actors": {"slug", "name", "kind"},
     "venues": {"slug", "name", "kind"},
     "proposals": {"slug", "title", "evidence", "proponents", "events"},
+    "retired_proposals": {"slug", "reason"},
 }
 ALLOWED = {
-    "topics": REQUIRED["topics"] | {"description"},
+    "topics": REQUIRED["topics"] | {"description", "aliases"},
     "sources": REQUIRED["sources"]
     | {"authors", "outlet", "published_on", "published_precision", "published_note", "url", "language"},
-    "actors": REQUIRED["actors"] | {"named", "description", "affiliation", "country_code"},
-    "venues": REQUIRED["venues"] | {"organisation", "place", "starts_on", "ends_on", "note"},
+    "actors": REQUIRED["actors"] | {"named", "description", "affiliation", "country_code", "aliases"},
+    "venues": REQUIRED["venues"] | {"organisation", "place", "starts_on", "ends_on", "note", "aliases"},
     "proposals": REQUIRED["proposals"]
-    | {"summary", "venue", "topics", "parties", "proposed_on", "proposed_precision", "proposed_note", "relations"},
+    | {
+        "summary",
+        "venue",
+        "topics",
+        "parties",
+        "proposed_on",
+        "proposed_precision",
+        "proposed_note",
+        "relations",
+        "aliases",
+        "participation",
+    },
+    "retired_proposals": REQUIRED["retired_proposals"],
     "evidence": {"key", "source", "quote", "start", "end", "note"},
     "proponents": {"actor", "role", "primary", "evidence", "note"},
     "events": {"status", "date", "precision", "note", "evidence"},
     "relations": {"type", "to", "note"},
+    "aliases": {"name", "language"},
+    "participation": {"party", "action", "date", "precision", "evidence", "note"},
 }
 CHOICES = {
     ("actors", "kind"): ActorKind.values,
@@ -114,6 +143,8 @@ CHOICES = {
     ("events", "status"): Status.values,
     ("events", "precision"): DatePrecision.values,
     ("relations", "type"): RelationType.values,
+    ("participation", "action"): PartyAction.values,
+    ("participation", "precision"): DatePrecision.values,
 }
 
 
@@ -200,6 +231,13 @@ def check(seed: SeedFile, sources_dir: Path) -> dict[str, dict]:
         if value not in idx[kind]:
             raise seed.error(label, name, f"refers to unknown {kind[:-1]} {value!r}")
 
+    for kind in ("topics", "actors", "venues", "proposals"):
+        for slug, record in idx[kind].items():
+            for position, item in enumerate(record.get("aliases") or []):
+                item_label = f"{kind}[{slug}].aliases[{position}]"
+                seed.check_record("aliases", item, item_label)
+                if "name" not in item:
+                    raise seed.error(item_label, "name", "is required")
     for slug, record in idx["actors"].items():
         ref("actors", record.get("affiliation"), f"actors[{slug}]", "affiliation")
     for slug, record in idx["venues"].items():
@@ -257,6 +295,16 @@ def check(seed: SeedFile, sources_dir: Path) -> dict[str, dict]:
             seed.date(item, "date", item_label)
             if item.get("evidence") not in (None, *keys):
                 raise seed.error(item_label, "evidence", f"refers to unknown evidence key {item['evidence']!r}")
+        for position, item in enumerate(record.get("participation") or []):
+            item_label = f"{label}.participation[{position}]"
+            seed.check_record("participation", item, item_label)
+            for name in ("party", "action"):
+                if name not in item:
+                    raise seed.error(item_label, name, "is required")
+            ref("actors", item["party"], item_label, "party")
+            seed.date(item, "date", item_label)
+            if item.get("evidence") not in (None, *keys):
+                raise seed.error(item_label, "evidence", f"refers to unknown evidence key {item['evidence']!r}")
         for position, item in enumerate(record.get("relations") or []):
             item_label = f"{label}.relations[{position}]"
             seed.check_record("relations", item, item_label)
@@ -266,6 +314,9 @@ def check(seed: SeedFile, sources_dir: Path) -> dict[str, dict]:
             ref("proposals", item["to"], item_label, "to")
             if item["to"] == slug:
                 raise seed.error(item_label, "to", "a proposal cannot relate to itself")
+    for slug in idx["retired_proposals"]:
+        if slug in idx["proposals"]:
+            raise seed.error(f"retired_proposals[{slug}]", "slug", "is also listed under proposals")
     idx["_texts"] = texts
     return idx
 
@@ -341,6 +392,8 @@ class Loader:
             slug: self.upsert("topics", Topic, slug, {"name": r["name"], "description": r.get("description", "")})
             for slug, r in idx["topics"].items()
         }
+        for slug, r in idx["topics"].items():
+            self.sync_aliases(f"topics[{slug}]", self.topics[slug], r)
         self.sources = {}
         for slug, r in idx["sources"].items():
             self.sources[slug] = self.upsert(
@@ -382,6 +435,8 @@ class Loader:
                     self.report.skipped.append(f"actors[{slug}]: affiliation changed by staff; kept")
                 else:
                     self._save(f"actors[{slug}]", actor, {"affiliation": wanted})
+        for slug, r in idx["actors"].items():
+            self.sync_aliases(f"actors[{slug}]", self.actors[slug], r)
         self.venues = {}
         for slug, r in idx["venues"].items():
             org = r.get("organisation")
@@ -399,6 +454,8 @@ class Loader:
                     "note": r.get("note") or "",
                 },
             )
+            self.sync_aliases(f"venues[{slug}]", self.venues[slug], r)
+        self.retire_proposals()
         self.proposals = {}
         for slug, r in idx["proposals"].items():
             self.proposals[slug] = self.load_proposal(slug, r)
@@ -444,6 +501,8 @@ class Loader:
                 # Each part written marks the proposal changed (and an event
                 # re-derives its status) when the batch ends.
                 self.sync_children(label, proposal, r)
+                self.sync_participation(label, proposal, r)
+                self.sync_aliases(label, proposal, r, check_staff=False)
         except ValidationError as exc:
             raise self._located(label, exc) from exc
         if outcome is None:
@@ -511,6 +570,7 @@ class Loader:
             changed |= wrote
             evidence_by_key[item["key"]] = ev
         changed |= self.delete_leftovers("evidence", existing, wanted)
+        self.evidence_by_key = evidence_by_key  # for sync_participation
 
         # Proponents, by (actor, role). Clear stale primaries before setting new ones.
         existing = {(p.actor_id, p.role): p for p in proposal.proponents.all()}
@@ -563,6 +623,85 @@ class Loader:
             changed |= wrote
         changed |= self.delete_leftovers("events", existing, wanted)
         return changed
+
+    def sync_aliases(self, label: str, owner, r: dict, *, check_staff: bool = True) -> None:
+        """Make the owner's aliases exactly the file's (``aliases``: ``[{name,
+        language}]``), through ``tracking.aliases_sync``: only what differs
+        is written, so a second run writes nothing. Skipped, and reported,
+        for a record staff changed since seeding."""
+        wanted = [{"name": a["name"], "language": a.get("language") or ""} for a in r.get("aliases") or []]
+        have = sorted((a.name, a.language) for a in owner.aliases.all())
+        if have == sorted((a["name"], a["language"]) for a in wanted):
+            self.report.add("aliases", "unchanged", len(wanted))
+            return
+        if check_staff and self.staff_edited(owner) and not self.overwrite:
+            self.report.skipped.append(f"{label}: aliases kept (record changed by staff since seeding)")
+            return
+        try:
+            tracking.aliases_sync(owner=owner, aliases=wanted, user=self.user)
+        except ValidationError as exc:
+            raise self._located(f"{label}.aliases", exc) from exc
+        kept = set(have) & {(a["name"], a["language"]) for a in wanted}
+        self.report.add("aliases", "created", len(wanted) - len(kept))
+        self.report.add("aliases", "deleted", len(have) - len(kept))
+        self.report.add("aliases", "unchanged", len(kept))
+
+    def sync_participation(self, label: str, proposal: Proposal, r: dict) -> None:
+        """Participation rows by (party, action, date), through
+        ``tracking.participation_record``; rows the file no longer lists
+        are deleted."""
+        keys = self.evidence_by_key  # this proposal's quotes by key, from sync_children
+        existing = {(p.party_id, p.action, p.occurred_on): p for p in proposal.participation.all()}
+        wanted = set()
+        for position, item in enumerate(r.get("participation") or []):
+            item_label = f"{label}.participation[{position}]"
+            party = self.actors[item["party"]]
+            occurred_on = self.seed.date(item, "date", item_label)
+            key = (party.pk, item["action"], occurred_on)
+            wanted.add(key)
+            values = {
+                "precision": item.get("precision") or DatePrecision.DAY,
+                "evidence": keys.get(item.get("evidence")),
+                "note": item.get("note") or "",
+            }
+            row = existing.get(key)
+            if row is not None and all(getattr(row, name) == value for name, value in values.items()):
+                self.report.add("participation", "unchanged")
+                continue
+            try:
+                tracking.participation_record(
+                    proposal=proposal,
+                    party=party,
+                    action=item["action"],
+                    occurred_on=occurred_on,
+                    user=self.user,
+                    participation=row,
+                    **values,
+                )
+            except ValidationError as exc:
+                raise self._located(item_label, exc) from exc
+            self.report.add("participation", "created" if row is None else "updated")
+        self.delete_leftovers("participation", existing, wanted)
+
+    def retire_proposals(self) -> None:
+        """Delete the proposals listed under ``retired_proposals`` (records a
+        later curation withdrew from the corpus, each with its reason) if
+        they exist, through ``services.proposal_delete`` (restorable from
+        history); kept, and reported, when staff changed them since."""
+        for slug, r in self.idx["retired_proposals"].items():
+            proposal = Proposal.objects.filter(slug=slug).first()
+            if proposal is None:
+                continue
+            if self.staff_edited(proposal) and not self.overwrite:
+                self.report.skipped.append(f"retired_proposals[{slug}]: changed by staff since seeding; kept")
+                continue
+            services.proposal_delete(proposal=proposal, user=self.user)
+            self.report.add("proposals", "deleted")
+            # The deletion row says why (the loader's own reason, not staff's).
+            newest = Proposal.history.filter(id=proposal.pk).order_by("-history_id").values_list("history_id")[:1]
+            Proposal.history.filter(history_id__in=newest).update(
+                history_change_reason=services._clip(f"retired from the seed corpus: {r['reason']}")
+            )
 
     def sync_relations(self, slug: str, proposal: Proposal, relations: list[dict]) -> None:
         existing = {(r.to_proposal_id, r.relation_type): r for r in proposal.relations_out.all()}

@@ -309,7 +309,7 @@ iso_3166_alpha2 = RegexValidator(r"^[A-Z]{2}$", "Use an ISO 3166-1 alpha-2 code,
 
 class ActorQuerySet(models.QuerySet):
     def with_related(self):
-        return self.select_related("affiliation")
+        return self.select_related("affiliation").prefetch_related("aliases")
 
 
 class Actor(VersionedModel):
@@ -365,7 +365,7 @@ class Actor(VersionedModel):
 
 class VenueQuerySet(models.QuerySet):
     def with_related(self):
-        return self.select_related("organisation")
+        return self.select_related("organisation").prefetch_related("aliases")
 
 
 class Venue(VersionedModel):
@@ -484,6 +484,13 @@ class ProposalQuerySet(models.QuerySet):
                 Prefetch("parties", queryset=Actor.objects.only("id", "slug", "name", "kind")),
                 Prefetch("evidence", queryset=Evidence.objects.with_source_prefix()),
                 Prefetch("events", queryset=StatusEvent.objects.all()),
+                Prefetch("aliases"),
+                Prefetch(
+                    "participation",
+                    queryset=Participation.objects.select_related("party").only(
+                        *PARTICIPATION_COLUMNS, "party__id", "party__slug", "party__name", "party__kind"
+                    ),
+                ),
                 Prefetch(
                     "relations_out",
                     queryset=ProposalRelation.objects.select_related("to_proposal").only(
@@ -775,12 +782,14 @@ class Evidence(models.Model):
         super().clean()
         if self.pk and self.proposal_id:
             moved_from = Evidence.objects.filter(pk=self.pk).exclude(proposal_id=self.proposal_id)
-            cited = moved_from.filter(Q(proponent_links__isnull=False) | Q(status_events__isnull=False)).exists()
+            cited = moved_from.filter(
+                Q(proponent_links__isnull=False) | Q(status_events__isnull=False) | Q(participation__isnull=False)
+            ).exists()
             if cited:
                 raise ValidationError(
                     {
-                        "proposal": "Its proposal's proponent links or status events cite this quote; "
-                        "unlink them before moving it to another proposal."
+                        "proposal": "Its proposal's proponent links, status events or participation rows cite "
+                        "this quote; unlink them before moving it to another proposal."
                     }
                 )
         if not self.source_id or not self.quote:
@@ -924,3 +933,19 @@ class StatusEvent(models.Model):
             raise ValidationError({"occurred_on": EVENT_BEFORE_PROPOSAL.format(proposed_on=proposed_on.isoformat())})
         if self.evidence_id and self.proposal_id and self.evidence.proposal_id != self.proposal_id:
             raise ValidationError({"evidence": "The evidence belongs to another proposal."})
+
+
+# Tracking after a proposal is put forward (participation, aliases): a
+# subpackage of its own, imported here so the app label stays "proposals".
+# Suggestions from a new document: a subpackage of its own, imported here
+# so the app label stays "proposals".
+from .suggestions.models import Suggestion, SuggestionKind, SuggestionState  # noqa: E402, F401
+from .tracking.models import (  # noqa: E402, F401
+    PARTICIPATION_COLUMNS,
+    ActorAlias,
+    Participation,
+    PartyAction,
+    ProposalAlias,
+    TopicAlias,
+    VenueAlias,
+)

@@ -40,16 +40,21 @@ from simple_history.utils import bulk_update_with_history
 
 from .models import (
     Actor,
+    ActorAlias,
     DatePrecision,
     Evidence,
+    Participation,
     Proponent,
     Proposal,
+    ProposalAlias,
     ProposalRelation,
     Source,
     Status,
     StatusEvent,
     Topic,
+    TopicAlias,
     Venue,
+    VenueAlias,
     check_one_primary,
 )
 
@@ -78,6 +83,11 @@ EDITABLE_FIELDS: dict[type[models.Model], frozenset[str]] = {
     Proponent: frozenset({"proposal", "actor", "role", "is_primary", "evidence", "note"}),
     ProposalRelation: frozenset({"from_proposal", "to_proposal", "relation_type", "note"}),
     StatusEvent: frozenset({"proposal", "status", "occurred_on", "precision", "note", "evidence"}),
+    Participation: frozenset({"proposal", "party", "action", "occurred_on", "precision", "evidence", "note"}),
+    ActorAlias: frozenset({"actor", "name", "language"}),
+    VenueAlias: frozenset({"venue", "name", "language"}),
+    TopicAlias: frozenset({"topic", "name", "language"}),
+    ProposalAlias: frozenset({"proposal", "name", "language"}),
 }
 
 #: Fields of a record that other records' representations show. Changing
@@ -97,7 +107,27 @@ PART_OWNERS: dict[type[models.Model], tuple[str, ...]] = {
     Proponent: ("proposal_id",),
     StatusEvent: ("proposal_id",),
     ProposalRelation: ("from_proposal_id",),
+    Participation: ("proposal_id",),
+    ProposalAlias: ("proposal_id",),
+    ActorAlias: ("actor_id",),
+    VenueAlias: ("venue_id",),
+    TopicAlias: ("topic_id",),
 }
+
+#: The owner model of part models whose owner is not a proposal.
+PART_OWNER_MODELS: dict[type[models.Model], type[models.Model]] = {
+    ActorAlias: Actor,
+    VenueAlias: Venue,
+    TopicAlias: Topic,
+}
+
+
+def _part_reason(instance, verb: str) -> str:
+    """``"participation added: China ratified, 2017-06-09"``: the part's
+    kind, what happened to it and, where the model gives one
+    (``history_label()``), which row it was."""
+    label = getattr(instance, "history_label", None)
+    return f"{instance._meta.verbose_name} {verb}" + (f": {label()}" if label is not None else "")
 
 
 def _clip(reason: str) -> str:
@@ -318,6 +348,7 @@ def _dependents(instance, changed: Iterable[str]) -> list[tuple[type, set[int], 
     if model is Actor:
         proposals = set(Proposal.objects.filter(proponents__actor_id=pk).values_list("pk", flat=True))
         proposals |= set(Proposal.objects.filter(parties=pk).values_list("pk", flat=True))
+        proposals |= set(Participation.objects.filter(party_id=pk).values_list("proposal_id", flat=True))
         return [
             (Proposal, proposals, reason),
             (Actor, set(Actor.objects.filter(affiliation_id=pk).values_list("pk", flat=True)), reason),
@@ -345,9 +376,10 @@ def _part_effects(batch: _Batch, instance, before: dict | None, reason: str) -> 
     the source(s) whose quote count it moves."""
     model = type(instance)
     resync = model is StatusEvent
+    owner = PART_OWNER_MODELS.get(model, Proposal)
     for attname in PART_OWNERS[model]:
         for pk in {getattr(instance, attname), (before or {}).get(attname)}:
-            batch.mark(Proposal, pk, reason, resync=resync)
+            batch.mark(owner, pk, reason, resync=resync)
     if model is Evidence:
         old_source = (before or {}).get("source_id")
         if before is None or old_source != instance.source_id or before.get("proposal_id") != instance.proposal_id:
@@ -433,7 +465,7 @@ def record_save(*, instance: models.Model, user: AbstractBaseUser | None = None,
             batch.instances[(model, instance.pk)].append(instance)
         if model in PART_OWNERS:
             verb = "added" if adding else "changed"
-            _part_effects(batch, instance, before, f"{instance._meta.verbose_name} {verb}")
+            _part_effects(batch, instance, before, _part_reason(instance, verb))
         for dep_model, pks, reason in _dependents(instance, [] if adding else changed):
             batch.mark_many(dep_model, pks - {instance.pk} if dep_model is model else pks, reason)
     return instance
@@ -466,11 +498,12 @@ def record_delete(*, instance: models.Model, user: AbstractBaseUser | None = Non
                     set(linked),
                 )
         if model in PART_OWNERS:
-            _part_effects(batch, instance, None, f"{instance._meta.verbose_name} removed")
+            _part_effects(batch, instance, None, _part_reason(instance, "removed"))
         if model is Evidence:
             # SET_NULL: proponent links and events citing the quote lose it.
             citing = set(Proponent.objects.filter(evidence_id=instance.pk).values_list("proposal_id", flat=True))
             citing |= set(StatusEvent.objects.filter(evidence_id=instance.pk).values_list("proposal_id", flat=True))
+            citing |= set(Participation.objects.filter(evidence_id=instance.pk).values_list("proposal_id", flat=True))
             batch.mark_many(Proposal, citing, "a quote it cites was removed")
         if model is Actor:
             # SET_NULL: members lose their affiliation, venues their organisation.
@@ -745,6 +778,8 @@ def proposal_delete(*, proposal: Proposal, user: AbstractBaseUser | None = None)
         parts = [
             *StatusEvent.objects.filter(proposal_id=proposal.pk),
             *Proponent.objects.filter(proposal_id=proposal.pk),
+            *Participation.objects.filter(proposal_id=proposal.pk),
+            *ProposalAlias.objects.filter(proposal_id=proposal.pk),
             *ProposalRelation.objects.filter(from_proposal_id=proposal.pk),
             *incoming,
             *Evidence.objects.filter(proposal_id=proposal.pk).defer("quote"),
@@ -879,6 +914,8 @@ def proposal_restore(*, proposal_id: int, user: AbstractBaseUser | None = None) 
             (Evidence, "evidence", Q(proposal_id=proposal_id)),
             (Proponent, "proponents", Q(proposal_id=proposal_id)),
             (StatusEvent, "status events", Q(proposal_id=proposal_id)),
+            (Participation, "participation", Q(proposal_id=proposal_id)),
+            (ProposalAlias, "aliases", Q(proposal_id=proposal_id)),
             (ProposalRelation, "relations", Q(from_proposal_id=proposal_id) | Q(to_proposal_id=proposal_id)),
         ]
         if deletion.links is not None:

@@ -26,6 +26,8 @@ from ..models import (
     ActorKind,
     DatePrecision,
     Evidence,
+    Participation,
+    PartyAction,
     Proponent,
     ProponentRole,
     Proposal,
@@ -35,6 +37,7 @@ from ..models import (
     Venue,
     VenueKind,
 )
+from ..tracking.search import search_with_aliases
 
 MAX_Q_LENGTH = 200
 
@@ -280,12 +283,25 @@ class ProposalFilterSet(django_filters.FilterSet):
         queryset=Actor.objects.all(),
         to_field_name="slug",
         method="filter_party",
-        help_text="Actor slug of a party the proposal would bind or involve; repeat for any of several.",
+        help_text=(
+            "Actor slug of a party: one the proposal would bind or involve (`parties`) or one with a participation "
+            "row; repeat for any of several. Combined with `party_action`, the same participation row must have "
+            "that action."
+        ),
     )
     party_id = IdsFilter(
         queryset=Actor.objects.all(),
         method="filter_party",
-        help_text="Actor id of a party the proposal would bind or involve; repeat for any of several.",
+        help_text="Actor id of a party, as `party`; repeat for any of several.",
+    )
+    party_action = django_filters.MultipleChoiceFilter(
+        choices=PartyAction.choices,
+        method="filter_party_action",
+        help_text=(
+            "A party's action in the participation table (signed, ratified, accepted, approved, acceded, "
+            "entered_into_force, supported, opposed, reservation, withdrew); repeat for any of several. With "
+            "`party`/`party_id`, that party's row must have it."
+        ),
     )
     source = SlugsFilter(
         queryset=Source.objects.only("id", "slug"),
@@ -311,7 +327,9 @@ class ProposalFilterSet(django_filters.FilterSet):
         method="filter_q",
         max_length=MAX_Q_LENGTH,
         help_text=(
-            "Full-text search over titles, summaries and evidence quotes, by whole words (case-insensitive). "
+            "Full-text search over titles, summaries and evidence quotes, by whole words (case-insensitive); "
+            "also finds the proposals whose own aliases, or aliases of their proponents, parties, venue or topics, "
+            "match the whole query (`q=李克强` finds Li Keqiang's proposals). "
             'On PostgreSQL: ranked by relevance, English stemming ("tracings" finds "tracing"), common words '
             'ignored, web-search syntax ("quoted phrase", -exclude, or). On SQLite (development): every word '
             "must appear as a whole word, unstemmed; -word excludes; quotes and `or` are ignored. At most 200 "
@@ -347,8 +365,21 @@ class ProposalFilterSet(django_filters.FilterSet):
     def filter_party(self, queryset, name, value):
         if not value:
             return queryset
+        actions = self.form.cleaned_data.get("party_action")
+        if actions:
+            # Applied together with party_action, on the same participation row.
+            return queryset.filter(_exists(Participation, party__in=value, action__in=actions))
         through = Proposal.parties.through
-        return queryset.filter(Exists(through.objects.filter(proposal_id=OuterRef("pk"), actor__in=value)))
+        return queryset.filter(
+            Exists(through.objects.filter(proposal_id=OuterRef("pk"), actor__in=value))
+            | _exists(Participation, party__in=value)
+        )
+
+    def filter_party_action(self, queryset, name, value):
+        data = self.form.cleaned_data
+        if not value or data.get("party") or data.get("party_id"):
+            return queryset  # applied together with party(_id), on the same row
+        return queryset.filter(_exists(Participation, action__in=value))
 
     def filter_source(self, queryset, name, value):
         if not value:
@@ -369,7 +400,7 @@ def search(queryset, text: str):
 
         query = SearchQuery(text, search_type="websearch", config="english")
         return (
-            queryset.filter(search_vector=query)
+            search_with_aliases(queryset, Q(search_vector=query), text)
             .annotate(rank=SearchRank(F("search_vector"), query))
             .order_by("-rank", "-id")
         )
@@ -378,6 +409,7 @@ def search(queryset, text: str):
     # and "or" are dropped. Whole words, as on PostgreSQL: with substrings
     # ("icontains") `q=or` matched every proposal ("for", "border"...).
     searched = False
+    found = Q()
     for word in text.split():
         word = word.strip("\"'")
         if not word or word.lower() == "or":
@@ -385,10 +417,10 @@ def search(queryset, text: str):
         if word.startswith("-") and len(word) > 1:
             queryset = queryset.exclude(_matches(word[1:]))
         else:
-            queryset = queryset.filter(_matches(word))
+            found &= _matches(word)
             searched = True
     # Nothing left to look for matches nothing, as PostgreSQL's empty query does.
-    return queryset if searched else queryset.none()
+    return search_with_aliases(queryset, found, text) if searched else queryset.none()
 
 
 def _matches(word: str):

@@ -23,6 +23,8 @@ import io
 
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 
+from ..tracking.export import aliases_cell, participation_cell
+
 #: The export's columns, in order. Stable: add new ones at the end only.
 PROPOSAL_CSV_COLUMNS = [
     "slug",
@@ -38,6 +40,8 @@ PROPOSAL_CSV_COLUMNS = [
     "proposed_precision",
     "updated_at",
     "url",
+    "participation",
+    "aliases",
 ]
 
 
@@ -116,5 +120,7 @@ def proposal_csv_rows(proposals, url_prefix: str):
                 p.proposed_precision,
                 p.updated_at.isoformat(),
                 f"{url_prefix}{p.slug}/",
+                participation_cell(p),
+                aliases_cell(p),
             ]
         )

@@ -72,6 +72,14 @@ IF_MATCH_PART = OpenApiParameter(
     description="Optional: the proposal's `ETag` from your last read. When sent and stale, the write is refused "
     "with 412 and nothing changes (strong comparison, RFC 9110 §13.1.1).",
 )
+IF_MATCH_PROPOSAL = OpenApiParameter(
+    "If-Match",
+    location=OpenApiParameter.HEADER,
+    required=True,
+    type=str,
+    description="The proposal's `ETag` from your last read (a part has no tag of its own). Required: without it "
+    "the write is refused with 428; with a stale one, 412 (strong comparison, RFC 9110 §13.1.1).",
+)
 PROPOSAL_ETAG_HEADER = {
     "X-Proposal-ETag": {
         "schema": {"type": "string"},
@@ -166,6 +174,8 @@ class ProblemAutoSchema(AutoSchema):
     def _path_parameter_description(self, name: str) -> str | None:
         if name == "proposal_slug":
             return "The proposal's slug, e.g. `sco-anti-extremism-treaty`."
+        if name in ("id", "pk"):
+            return f"The {self._model()._meta.verbose_name} row's `id`, as listed under the proposal."
         if name != "slug":
             return None
         noun = self._model()._meta.verbose_name
@@ -213,6 +223,11 @@ class ProblemAutoSchema(AutoSchema):
         """POST to a proposal's events or evidence: honours If-Match."""
         return self.method == "POST" and "{proposal_slug}" in self.path
 
+    def _proposal_part_item_write(self) -> bool:
+        """PUT, PATCH or DELETE of one proposal part (a participation row):
+        needs If-Match with the proposal's ETag."""
+        return getattr(self.view, "part_conditional_writes", False) and self.method in ("PUT", "PATCH", "DELETE")
+
     def get_override_parameters(self):
         params = list(super().get_override_parameters())
         if self._versioned() and self.method in ("PUT", "PATCH", "DELETE"):
@@ -221,6 +236,8 @@ class ProblemAutoSchema(AutoSchema):
             params.append(IF_NONE_MATCH)
         if self._proposal_part_write():
             params.append(IF_MATCH_PART)
+        if self._proposal_part_item_write():
+            params.append(IF_MATCH_PROPOSAL)
         return params
 
     def _get_filter_parameters(self):
@@ -261,6 +278,8 @@ class ProblemAutoSchema(AutoSchema):
             codes.append("409")
         if self._proposal_part_write():
             codes.append("412")
+        if self._proposal_part_item_write():
+            codes += ["412", "428"]
         return sorted(set(codes))
 
     def _get_response_bodies(self, direction="response"):
@@ -279,6 +298,10 @@ class ProblemAutoSchema(AutoSchema):
                 responses["304"] = {"description": "Not modified: your `If-None-Match` ETag is current."}
         if self._proposal_part_write() and "201" in responses:
             responses["201"].setdefault("headers", {}).update(PROPOSAL_ETAG_HEADER)
+        if self._proposal_part_item_write():
+            for code in ("200", "204"):
+                if code in responses:
+                    responses[code].setdefault("headers", {}).update(PROPOSAL_ETAG_HEADER)
         return responses
 
 

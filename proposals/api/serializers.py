@@ -28,6 +28,8 @@ from .. import services
 from ..models import (
     Actor,
     Evidence,
+    Participation,
+    PartyAction,
     ProponentRole,
     Proposal,
     RelationType,
@@ -39,6 +41,7 @@ from ..models import (
     check_one_primary,
     lowercase_slug,
 )
+from ..tracking import services as tracking
 
 
 class StrictFieldsMixin:
@@ -296,6 +299,150 @@ class StatusEventSerializer(LosslessModelSerializer):
         read_only_fields = ["id", "recorded_at"]
 
 
+# --------------------------------------------------------------------------
+# Tracking: participation rows and aliases (proposals.tracking)
+# --------------------------------------------------------------------------
+
+
+class AliasSerializer(StrictFieldsMixin, serializers.Serializer):
+    """Another name the record goes by, with its language: a BCP 47 tag
+    (RFC 5646: `zh`, `zh-Hans`, `en`), or `""` when unspecified."""
+
+    name = strict_string_field(serializers.CharField)(max_length=300, trim_whitespace=False)
+    language = strict_string_field(serializers.CharField)(
+        max_length=35, allow_blank=True, default="", trim_whitespace=False
+    )
+
+    def to_representation(self, alias):
+        return {"name": alias.name, "language": alias.language}
+
+
+class AliasesMixin:
+    """An ``aliases`` list on a record's representation, written with the
+    record itself.
+
+    Why a list field and not an ``/aliases/`` sub-resource: an alias is a
+    small value (a name and a language) with no identity, life or link of
+    its own, owned by exactly one record, and shown in that record's
+    representation; so it is edited as part of the record, like a
+    proposal's ``topics``. A ``PUT``/``PATCH`` that sends ``aliases``
+    replaces the whole list (missing ones are removed, new ones added,
+    unchanged ones kept), under the record's own ``If-Match``, and moves its
+    ``ETag`` once; leaving ``aliases`` out keeps them. One URL per record
+    kind fewer, and one concurrency rule for the record and its names.
+    Each alias is validated by the model (``proposals.tracking.models``)."""
+
+    def _save_with_aliases(self, save, validated_data):
+        aliases = validated_data.pop("aliases", None)
+        user = self.context["request"].user
+        with services.write_batch(user):
+            instance = save(validated_data)
+            if aliases is not None:
+                tracking.aliases_sync(owner=instance, aliases=aliases, user=user)
+        return instance
+
+    def create(self, validated_data):
+        return self._save_with_aliases(super().create, validated_data)
+
+    def update(self, instance, validated_data):
+        return self._save_with_aliases(lambda data: super(AliasesMixin, self).update(instance, data), validated_data)
+
+    def validate_aliases(self, value):
+        keys = [(item["name"], item.get("language", "")) for item in value]
+        if len(keys) != len(set(keys)):
+            raise serializers.ValidationError("The same alias (name and language) is listed twice.")
+        return value
+
+
+def aliases_field():
+    return AliasSerializer(
+        many=True,
+        required=False,
+        help_text="Other names, each `{name, language}`. Sending the list replaces them all; leave it out to "
+        "keep them.",
+    )
+
+
+class PartyRefSerializer(StrictFieldsMixin, serializers.Serializer):
+    """The party of a participation row: shown as ``{id, slug, name,
+    kind}``, written as ``{"slug": ...}`` (other keys are ignored)."""
+
+    id = serializers.IntegerField(read_only=True)
+    slug = strict_string_field(serializers.SlugField)()
+    name = serializers.CharField(read_only=True)
+    kind = serializers.CharField(read_only=True)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        actor = Actor.objects.filter(slug=value["slug"]).first()
+        if actor is None:
+            raise serializers.ValidationError({"slug": [f"No actor with slug {value['slug']!r}."]})
+        return actor
+
+
+class ParticipationSerializer(LosslessModelSerializer):
+    """One dated action of one party on the proposal: `signed`,
+    `ratified` (or `accepted`/`approved`), `acceded`,
+    `entered_into_force` (for that party), `supported`, `opposed`,
+    `reservation` or `withdrew`."""
+
+    party = PartyRefSerializer()
+    action = serializers.ChoiceField(choices=PartyAction.choices)
+    action_label = serializers.CharField(source="get_action_display", read_only=True)
+    evidence = StrictIntegerField(
+        source="evidence_id",
+        required=False,
+        allow_null=True,
+        min_value=1,
+        help_text="Id of one of this proposal's evidence quotes backing the row.",
+    )
+
+    class Meta:
+        model = Participation
+        fields = [
+            "id",
+            "party",
+            "action",
+            "action_label",
+            "occurred_on",
+            "precision",
+            "evidence",
+            "note",
+            "recorded_at",
+        ]
+        read_only_fields = ["id", "recorded_at"]
+
+
+class PartyActionSerializer(ParticipationSerializer):
+    """One action in the per-party table (its party is the entry's)."""
+
+    party = None
+
+    class Meta(ParticipationSerializer.Meta):
+        fields = [name for name in ParticipationSerializer.Meta.fields if name != "party"]
+
+
+class PartyParticipationSerializer(serializers.Serializer):
+    """One party's row of the per-party table: the party and its dated
+    actions, oldest first (undated last)."""
+
+    party = PartyRefSerializer(read_only=True)
+    actions = PartyActionSerializer(many=True, read_only=True)
+
+
+def participation_table(rows) -> list[dict]:
+    """Participation rows grouped per party, like a treaty database's status
+    page: ``[{"party": Actor, "actions": [Participation, ...]}]``, parties
+    by name, each party's actions by date (undated last), then id."""
+    by_party: dict[int, dict] = {}
+    for row in rows:
+        by_party.setdefault(row.party_id, {"party": row.party, "actions": []})["actions"].append(row)
+    table = sorted(by_party.values(), key=lambda entry: (entry["party"].name, entry["party"].pk))
+    for entry in table:
+        entry["actions"].sort(key=lambda r: (r.occurred_on is None, r.occurred_on or dt.date.min, r.pk))
+    return table
+
+
 class HistoryChangeSerializer(serializers.Serializer):
     field = serializers.CharField()
     old = serializers.JSONField(allow_null=True)
@@ -405,7 +552,7 @@ def _iso_datetime(value):
     return value[:-6] + "Z" if value.endswith("+00:00") else value
 
 
-class ProposalSerializer(LosslessModelSerializer):
+class ProposalSerializer(AliasesMixin, LosslessModelSerializer):
     """A proposal with everything about it. Writable fields are those a
     client may set; ``status`` changes only by adding a status event, and
     evidence only through the evidence sub-resource."""
@@ -420,6 +567,11 @@ class ProposalSerializer(LosslessModelSerializer):
     related = RelationSerializer(source="relations_out", many=True, required=False)
     evidence = EvidenceSerializer(many=True, read_only=True)
     events = StatusEventSerializer(many=True, read_only=True)
+    aliases = aliases_field()
+    participation = serializers.SerializerMethodField(
+        help_text="Per party (by name), its dated actions on the proposal: signature, ratification, accession, "
+        "entry into force for it, support... Write rows at `/proposals/{slug}/participation/`."
+    )
     initial_status = serializers.ChoiceField(
         choices=Status.choices,
         write_only=True,
@@ -448,11 +600,18 @@ class ProposalSerializer(LosslessModelSerializer):
             "evidence",
             "events",
             "related",
+            "aliases",
+            "participation",
             "created_at",
             "updated_at",
             "version",
         ]
         read_only_fields = ["id", "created_at", "updated_at", "version"]
+
+    @extend_schema_field(PartyParticipationSerializer(many=True))
+    def get_participation(self, proposal):
+        table = participation_table(proposal.participation.all())
+        return PartyParticipationSerializer(table, many=True, context=self.context).data
 
     def validate_proponents(self, value):
         check_one_primary(link["is_primary"] for link in value)
@@ -483,13 +642,21 @@ class ProposalSerializer(LosslessModelSerializer):
     def create(self, validated_data):
         fields, related = self._split(validated_data)
         initial_status = fields.pop("initial_status", Status.PROPOSED)
-        return services.proposal_create(
-            user=self.context["request"].user, initial_status=initial_status, **related, **fields
+        return self._save_with_aliases(
+            lambda data: services.proposal_create(
+                user=self.context["request"].user, initial_status=initial_status, **related, **data
+            ),
+            fields,
         )
 
     def update(self, instance, validated_data):
         fields, related = self._split(validated_data)
-        return services.proposal_update(proposal=instance, user=self.context["request"].user, **related, **fields)
+        return self._save_with_aliases(
+            lambda data: services.proposal_update(
+                proposal=instance, user=self.context["request"].user, **related, **data
+            ),
+            fields,
+        )
 
 
 # --------------------------------------------------------------------------
@@ -497,11 +664,12 @@ class ProposalSerializer(LosslessModelSerializer):
 # --------------------------------------------------------------------------
 
 
-class ActorSerializer(RecordSaveMixin, LosslessModelSerializer):
+class ActorSerializer(AliasesMixin, RecordSaveMixin, LosslessModelSerializer):
     """A person, organisation, state or intergovernmental body. Unnamed
     actors ("one Chinese scholar") have ``named: false``."""
 
     affiliation = ActorRefSerializer(allow_null=True, required=False)
+    aliases = aliases_field()
 
     class Meta:
         model = Actor
@@ -514,16 +682,18 @@ class ActorSerializer(RecordSaveMixin, LosslessModelSerializer):
             "description",
             "affiliation",
             "country_code",
+            "aliases",
             "updated_at",
             "version",
         ]
         read_only_fields = ["id", "updated_at", "version"]
 
 
-class VenueSerializer(RecordSaveMixin, LosslessModelSerializer):
+class VenueSerializer(AliasesMixin, RecordSaveMixin, LosslessModelSerializer):
     """Where proposals are put forward or taken up."""
 
     organisation = ActorRefSerializer(allow_null=True, required=False)
+    aliases = aliases_field()
 
     class Meta:
         model = Venue
@@ -537,6 +707,7 @@ class VenueSerializer(RecordSaveMixin, LosslessModelSerializer):
             "starts_on",
             "ends_on",
             "note",
+            "aliases",
             "updated_at",
             "version",
         ]
@@ -586,10 +757,12 @@ class SourceSerializer(SourceListSerializer):
         fields = [*SourceListSerializer.Meta.fields, "text"]
 
 
-class TopicSerializer(RecordSaveMixin, LosslessModelSerializer):
+class TopicSerializer(AliasesMixin, RecordSaveMixin, LosslessModelSerializer):
     """A policy area."""
+
+    aliases = aliases_field()
 
     class Meta:
         model = Topic
-        fields = ["id", "slug", "name", "description", "updated_at", "version"]
+        fields = ["id", "slug", "name", "description", "aliases", "updated_at", "version"]
         read_only_fields = ["id", "updated_at", "version"]

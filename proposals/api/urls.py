@@ -3,7 +3,9 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from ..suggestions.api import SourceSuggestView, SuggestionViewSet
 from . import views
+from .participation import ProposalParticipationViewSet
 
 router = DefaultRouter()
 router.register("proposals", views.ProposalViewSet, basename="proposal")
@@ -11,6 +13,7 @@ router.register("actors", views.ActorViewSet, basename="actor")
 router.register("venues", views.VenueViewSet, basename="venue")
 router.register("sources", views.SourceViewSet, basename="source")
 router.register("topics", views.TopicViewSet, basename="topic")
+router.register("suggestions", SuggestionViewSet, basename="suggestion")
 
 slug = "<slug:proposal_slug>"
 
@@ -24,6 +27,19 @@ urlpatterns = [
         f"proposals/{slug}/evidence/",
         views.ProposalEvidenceViewSet.as_view({"get": "list", "post": "create"}),
         name="proposal-evidence",
+    ),
+    path("sources/<slug:source_slug>/suggest/", SourceSuggestView.as_view({"post": "create"}), name="source-suggest"),
+    path(
+        f"proposals/{slug}/participation/",
+        ProposalParticipationViewSet.as_view({"get": "list", "post": "create"}),
+        name="proposal-participation",
+    ),
+    path(
+        f"proposals/{slug}/participation/<int:pk>/",
+        ProposalParticipationViewSet.as_view(
+            {"get": "retrieve", "put": "update", "patch": "partial_update", "delete": "destroy"}
+        ),
+        name="proposal-participation-detail",
     ),
     *router.urls,
 ]

@@ -12,6 +12,7 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 
 from .. import services
 from ..models import Actor, Evidence, Proposal, Source, StatusEvent, Topic, Venue
+from ..tracking.export import with_tracking_columns
 from .export import proposal_csv_response
 from .filters import ActorFilterSet, ProposalFilterSet, SourceFilterSet, VenueFilterSet
 from .mixins import (
@@ -177,7 +178,7 @@ class ProposalViewSet(ConditionalWriteMixin, HistoryMixin, viewsets.ModelViewSet
 
     def list(self, request, *args, **kwargs):
         if request.accepted_renderer.format == "csv":
-            queryset = self.filter_queryset(self.get_queryset())
+            queryset = with_tracking_columns(self.filter_queryset(self.get_queryset()))
             prefix = request.build_absolute_uri(reverse("proposal-detail", kwargs={"slug": "x"}))[:-2]
             return proposal_csv_response(self, request, queryset, prefix)
         return super().list(request, *args, **kwargs)
@@ -486,7 +487,7 @@ class TopicViewSet(ConditionalWriteMixin, HistoryMixin, ProtectedDeleteMixin, vi
 
     parser_classes = JSON_ONLY
 
-    queryset = Topic.objects.all()
+    queryset = Topic.objects.prefetch_related("aliases")
     serializer_class = TopicSerializer
     lookup_field = "slug"
     lookup_value_regex = r"[-a-zA-Z0-9_]+"

@@ -22,6 +22,7 @@ API = "/api/v1"
 PROPOSALS = f"{API}/proposals/"
 URL = f"{API}/proposals/anti-extremism-treaty/"
 EVENTS = f"{URL}events/"
+PARTICIPATION = f"{URL}participation/"
 
 
 def _snapshot() -> dict:
@@ -159,6 +160,17 @@ def test_nul_bytes_in_string_fields_are_400(editor_api, proposal, source, unchan
     assert_problem(response, 400, "note")
     response = editor_api.post(f"{URL}evidence/", {"source": {"id": source.pk}, "quote": "treaty\x00"}, format="json")
     assert_problem(response, 400, "quote")
+    response = editor_api.post(
+        PARTICIPATION, {"party": {"slug": "li-keqiang"}, "action": "supported", "note": "\x00"}, format="json"
+    )
+    assert_problem(response, 400, "note")
+    response = editor_api.patch(
+        f"{API}/actors/li-keqiang/",
+        {"aliases": [{"name": "Li\x00"}]},
+        format="json",
+        HTTP_IF_MATCH=_tag(editor_api, f"{API}/actors/li-keqiang/"),
+    )
+    assert_problem(response, 400, "aliases.0.name")
 
 
 @pytest.mark.parametrize(
@@ -233,6 +245,10 @@ def test_dates_in_the_wrong_format_are_400(editor_api, proposal, unchanged, valu
         f"{API}/venues/", {"slug": "v", "name": "V", "kind": "summit", "starts_on": value}, format="json"
     )
     assert_problem(response, 400, "starts_on")
+    response = editor_api.post(
+        PARTICIPATION, {"party": {"slug": "li-keqiang"}, "action": "supported", "occurred_on": value}, format="json"
+    )
+    assert_problem(response, 400, "occurred_on")
 
 
 @pytest.mark.parametrize(
@@ -246,6 +262,9 @@ def test_dates_in_the_wrong_format_are_400(editor_api, proposal, unchanged, valu
         ("status", "finished"),
         ("role", "boss"),
         ("topic", "no-such-topic"),
+        ("party", "no-such-actor"),
+        ("party_id", "abc"),
+        ("party_action", "ratify"),
     ],
 )
 def test_malformed_filters_are_400_naming_the_parameter(api, proposal, param, value):
@@ -400,7 +419,7 @@ TRICKS = [
 @pytest.mark.parametrize("trick", TRICKS)
 def test_slugs_with_path_tricks_are_404(api, editor_api, proposal, unchanged, trick):
     unchanged()
-    for suffix in ("", "history/", "events/", "evidence/"):
+    for suffix in ("", "history/", "events/", "evidence/", "participation/"):
         assert_problem(api.get(f"{PROPOSALS}{trick}/{suffix}"), 404)
     assert_problem(
         editor_api.post(
@@ -413,8 +432,10 @@ def test_slugs_with_path_tricks_are_404(api, editor_api, proposal, unchanged, tr
 
 
 @pytest.mark.parametrize("trick", ["..%2F", "%2e%2e", "1%2F..", "1.0", "0x1", "-1", "99999999999999999999999", "1%00"])
-def test_ids_with_path_tricks_are_404(api, editor_api, actor, unchanged, trick):
+def test_ids_with_path_tricks_are_404(api, editor_api, actor, proposal, unchanged, trick):
     unchanged()
+    assert_problem(api.get(f"{PARTICIPATION}{trick}/"), 404)
+    assert_problem(editor_api.delete(f"{PARTICIPATION}{trick}/", HTTP_IF_MATCH="*"), 404)
     assert_problem(api.get(f"{API}/actors/{trick}/"), 404)
     assert_problem(editor_api.patch(f"{API}/actors/{trick}/", {"name": "X"}, format="json", HTTP_IF_MATCH="*"), 404)
     assert_problem(editor_api.delete(f"{API}/actors/{trick}/", HTTP_IF_MATCH="*"), 404)
@@ -446,6 +467,11 @@ def test_unknown_body_fields_are_400_naming_each(editor_api, proposal, actor, un
     assert_problem(response, 400, "statuss")
 
     response = editor_api.post(EVENTS, {"status": "adopted", "occurred_on": "2020-01-01", "user": 1}, format="json")
+    assert_problem(response, 400, "user")
+
+    response = editor_api.post(
+        PARTICIPATION, {"party": {"slug": actor.slug}, "action": "supported", "user": 1}, format="json"
+    )
     assert_problem(response, 400, "user")
 
     nested = {"proponents": [{"id": actor.pk, "role": "proposed", "primary": True, "weight": 3}]}
@@ -548,7 +574,7 @@ def _api_paths(proposal, actor, venue, source, topic) -> list[str]:
         ("topics", topic.slug),
     ):
         paths += [f"{API}/{plural}/", f"{API}/{plural}/{key}/", f"{API}/{plural}/{key}/history/"]
-    return [*paths, EVENTS, f"{URL}evidence/", "/api/schema/"]
+    return [*paths, EVENTS, f"{URL}evidence/", PARTICIPATION, "/api/schema/"]
 
 
 @DEBUG_ON_AND_OFF
@@ -576,7 +602,7 @@ def test_every_write_route_takes_writes_without_the_slash(
         if not path.startswith(API) or path.endswith("history/") or path == f"{API}/":
             continue
         path = path.rstrip("/")
-        detail = path.count("/") == 4 and not path.endswith(("events", "evidence"))
+        detail = path.count("/") == 4 and not path.endswith(("events", "evidence", "participation"))
         for method in ("put", "patch", "delete") if detail else ("post",):
             response = getattr(editor_api, method)(path, {}, format="json")
             assert response.status_code in (400, 428), (method, path, response.status_code)
@@ -1040,6 +1066,7 @@ LIST_FILTERS = {
         "topic_id",
         "party",
         "party_id",
+        "party_action",
         "source",
         "source_id",
         "proposed_after",

@@ -26,6 +26,8 @@ COLUMNS = [
     "proposed_precision",
     "updated_at",
     "url",
+    "participation",
+    "aliases",
 ]
 
 
@@ -87,6 +89,8 @@ def test_csv_export_has_the_documented_columns_and_one_row_per_proposal(api, exp
         "proposed_precision": "month",
         "updated_at": first.updated_at.isoformat(),
         "url": "http://testserver/api/v1/proposals/first/",
+        "participation": "",
+        "aliases": "",
     }
     assert by_slug["second"]["venue_id"] == ""
     assert by_slug["second"]["venue"] == ""

@@ -10,6 +10,7 @@ import datetime as dt
 import pytest
 from django.db import connection
 
+from proposals.tracking import services as tracking
 from tests.factories import (
     ActorFactory,
     EvidenceFactory,
@@ -41,7 +42,7 @@ def test_proposal_list_and_csv_take_fixed_queries(api, db, django_assert_num_que
     org = ActorFactory(organisation=True)
     topics = [TopicFactory(), TopicFactory()]
     for _ in range(n):
-        ProposalFactory(
+        proposal = ProposalFactory(
             venue=VenueFactory(organisation=org),
             proponents=[
                 {"actor": ActorFactory(affiliation=org), "role": "proposed", "is_primary": True},
@@ -50,6 +51,8 @@ def test_proposal_list_and_csv_take_fixed_queries(api, db, django_assert_num_que
             topics=topics,
             parties=[org],
         )
+        tracking.participation_record(proposal=proposal, party=org, action="signed")
+        tracking.alias_add(owner=proposal, name="An alias", language="en")
 
     # count and the page; on PostgreSQL proponents and topics come as JSON
     # in the page's own query, elsewhere as two prefetch queries.
@@ -66,9 +69,11 @@ def test_proposal_list_and_csv_take_fixed_queries(api, db, django_assert_num_que
     assert all(len(row["proponents"]) == 2 and len(row["topics"]) == 2 for row in body["results"])
 
     # the database check before the first byte (SELECT 1), then the
-    # proposals (with proponents and topics on PostgreSQL); no count
-    with django_assert_num_queries(2 if pg else 4):
-        get(api, "/api/v1/proposals/?format=csv")
+    # proposals (with proponents, topics, participation and aliases on
+    # PostgreSQL, elsewhere four prefetches); no count
+    with django_assert_num_queries(2 if pg else 6):
+        lines = b"".join(api.get("/api/v1/proposals/?format=csv").streaming_content).decode("utf-8-sig")
+    assert lines.count(f"{org.name}: signed,An alias (en)") == n
 
 
 @pytest.fixture
@@ -90,6 +95,9 @@ def rich_proposal(db, request):
         EvidenceFactory(proposal=proposal, source=source, quote=f"Sentence number {i:04d} here.")
     for i in range(n - 1):  # plus the opening event: n in all
         StatusEventFactory(proposal=proposal, occurred_on=dt.date(2017, 1, 1) + dt.timedelta(days=i))
+    for i, actor in enumerate(actors):
+        tracking.participation_record(proposal=proposal, party=actor, action="signed")
+        tracking.alias_add(owner=proposal, name=f"Alias {i}")
     return n
 
 
@@ -97,11 +105,21 @@ def rich_proposal(db, request):
 def test_proposal_detail_and_subresources_take_fixed_queries(api, rich_proposal, django_assert_num_queries):
     n = rich_proposal
 
-    # proposal (+venue), proponents, topics, parties, evidence (+sources), events, relations
-    with django_assert_num_queries(7):
+    # proposal (+venue), proponents, topics, parties, evidence (+sources), events, aliases,
+    # participation (+parties), relations
+    with django_assert_num_queries(9):
         body = get(api, "/api/v1/proposals/rich/").json()
-    for part in ("proponents", "topics", "parties", "evidence", "events", "related"):
+    for part in ("proponents", "topics", "parties", "evidence", "events", "related", "aliases", "participation"):
         assert len(body[part]) == n, part
+
+    # proposal, participation rows (+parties)
+    with django_assert_num_queries(2):
+        rows = get(api, "/api/v1/proposals/rich/participation/").json()
+    assert len(rows) == n
+
+    # proposal, the row (+party)
+    with django_assert_num_queries(2):
+        get(api, f"/api/v1/proposals/rich/participation/{rows[0]['id']}/")
 
     # proposal, events
     with django_assert_num_queries(2):
@@ -125,31 +143,35 @@ def test_actor_venue_source_topic_reads_take_fixed_queries(api, db, django_asser
     sources = [numbered_source(3) for _ in range(n - 1)]
     quoted = numbered_source(n)
     proposal = ProposalFactory(venue=venues[0], proponents=[])
+    for record in [org, *actors, *venues, *topics]:
+        tracking.alias_add(owner=record, name="Another name", language="en")
     for i in range(n):
         EvidenceFactory(proposal=proposal, source=quoted, quote=f"Sentence number {i:04d} here.")
     sources.append(quoted)
 
-    # Lists: count + page (related records joined, evidence counted in SQL).
+    # Lists: count + page (related records joined, evidence counted in SQL)
+    # + aliases (none for sources).
     for url, field, expected in [
         ("/api/v1/actors/", "affiliation", {"id": org.pk, "name": org.name, "kind": "organisation"}),
         ("/api/v1/venues/", "organisation", {"id": org.pk, "name": org.name, "kind": "organisation"}),
         ("/api/v1/sources/", None, None),
         ("/api/v1/topics/", None, None),
     ]:
-        with django_assert_num_queries(2):
+        with django_assert_num_queries(2 if url == "/api/v1/sources/" else 3):
             rows = get(api, url).json()["results"]
         assert len(rows) == n, url
+        assert all(row.get("aliases", [1]) for row in rows), url
         if field:
             assert sum(row[field] == expected for row in rows) == n - (url == "/api/v1/actors/"), url
 
-    # Details: one query each.
+    # Details: one query each, and one for the aliases (none for a source).
     for url in [
         f"/api/v1/actors/{actors[0].slug}/",
         f"/api/v1/venues/{venues[0].slug}/",
         f"/api/v1/sources/{quoted.slug}/",
         f"/api/v1/topics/{topics[0].slug}/",
     ]:
-        with django_assert_num_queries(1):
+        with django_assert_num_queries(1 if "/sources/" in url else 2):
             body = get(api, url).json()
     assert body["slug"] == topics[0].slug
     assert get(api, f"/api/v1/sources/{quoted.slug}/").json()["evidence_count"] == n

@@ -119,6 +119,8 @@ def test_detail_adds_summary_parties_evidence_events_and_related(api, db, editor
         "evidence",
         "events",
         "related",
+        "aliases",
+        "participation",
         "created_at",
         "version",
     }
@@ -190,6 +192,7 @@ def test_actor_venue_source_topic_representations(api, db):
         "description": "Chair",
         "affiliation": {"id": org.pk, "name": "Org", "kind": "organisation"},
         "country_code": "",
+        "aliases": [],
         "updated_at": actor.updated_at.isoformat().replace("+00:00", "Z"),
         "version": 1,
     }
@@ -220,4 +223,5 @@ def test_actor_venue_source_topic_representations(api, db):
         "slug": "t",
         "name": "T",
         "description": "About T",
+        "aliases": [],
     }

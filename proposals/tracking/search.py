@@ -1,0 +1,90 @@
+"""Alias matching for the proposal list's ``q`` search.
+
+A proposal is found by an alias when the whole query matches one alias of
+the proposal itself, of an actor that proposed it, is party to it or acted
+on it (participation), of its venue, or of one of its topics: ``q=李克强``
+finds Li Keqiang's proposals once the actor has that alias, and
+``q=SCO Convention on Countering Extremism`` finds the anti-extremism
+treaty once the proposal has it. The query is matched against each alias
+as a whole (not split across an alias and a title), the same way on both
+databases:
+
+* PostgreSQL: the alias's ``to_tsvector('english', name)`` against the same
+  ``websearch`` query as the full-text search (stemmed; a run of Chinese
+  characters is one word);
+* SQLite: every word of the query (quotes and ``or`` dropped, ``-word``
+  ignored here) as a whole word of the alias, case-insensitive, unstemmed.
+
+The result is one ``UNION`` subquery of proposal ids: no extra query,
+whatever the page size.
+"""
+
+import re
+
+from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.db import connection
+from django.db.models import Q, QuerySet
+
+from ..models import Proponent, Proposal
+from .models import ActorAlias, Participation, ProposalAlias, TopicAlias, VenueAlias
+
+
+def _words(text: str) -> list[str]:
+    words = []
+    for word in text.split():
+        word = word.strip("\"'")
+        if word and word.lower() != "or" and not word.startswith("-"):
+            words.append(word)
+    return words
+
+
+def _matching(model, text: str, query: SearchQuery | None) -> QuerySet | None:
+    """Aliases of ``model`` the query matches, or ``None`` when it has no word."""
+    if query is not None:
+        return model.objects.annotate(_document=SearchVector("name", config="english")).filter(_document=query)
+    words = _words(text)
+    if not words:
+        return None
+    aliases = model.objects.all()
+    for word in words:
+        # Django's SQLite backend implements REGEXP with Python's re (Unicode \b).
+        aliases = aliases.filter(name__iregex=rf"(^|\W){re.escape(word)}($|\W)")
+    return aliases
+
+
+def alias_proposal_ids(text: str) -> QuerySet | None:
+    """Ids of the proposals ``text`` finds through an alias (see the module
+    docstring), as one ``UNION`` subquery; ``None`` when the text has no
+    word to look for."""
+    query = SearchQuery(text, search_type="websearch", config="english") if connection.vendor == "postgresql" else None
+    proposal_aliases = _matching(ProposalAlias, text, query)
+    if proposal_aliases is None:
+        return None
+    actors = _matching(ActorAlias, text, query).order_by().values("actor_id")
+    venues = _matching(VenueAlias, text, query).order_by().values("venue_id")
+    topics = _matching(TopicAlias, text, query).order_by().values("topic_id")
+    # order_by(): no ORDER BY inside a compound statement (SQLite refuses it).
+    return (
+        proposal_aliases.order_by()
+        .values("proposal_id")
+        .union(
+            Proposal.objects.filter(venue_id__in=venues).order_by().values("pk"),
+            Proponent.objects.filter(actor_id__in=actors).order_by().values("proposal_id"),
+            Participation.objects.filter(party_id__in=actors).order_by().values("proposal_id"),
+            Proposal.parties.through.objects.filter(actor_id__in=actors).order_by().values("proposal_id"),
+            Proposal.topics.through.objects.filter(topic_id__in=topics).order_by().values("proposal_id"),
+        )
+    )
+
+
+def search_with_aliases(queryset: QuerySet, text_match: Q | QuerySet, text: str) -> QuerySet:
+    """``queryset`` narrowed to the proposals the text search matches
+    (``text_match``: a ``Q``, or a queryset of matching proposals) or an
+    alias matches. On PostgreSQL both sides are one ``UNION`` of ids, so
+    the full-text side keeps its GIN index (``search_vector @@ q OR ...``
+    on the whole table would scan every row)."""
+    aliases = alias_proposal_ids(text)
+    if isinstance(text_match, Q):
+        text_match = Proposal.objects.filter(text_match)
+    text_ids = text_match.order_by().values("pk")
+    return queryset.filter(pk__in=text_ids if aliases is None else text_ids.union(aliases))

@@ -1,0 +1,112 @@
+"""The suggestion engine on its own: no database, known inputs."""
+
+import datetime as dt
+
+from proposals.suggestions.engine import Engine, Knowledge, KnownActor, KnownProposal, content_words, sentences
+
+TREATY = KnownProposal(pk=1, slug="sco-anti-extremism-treaty", names=("SCO anti-extremism treaty",))
+OTHER = KnownProposal(
+    pk=2, slug="shanghai-convention", names=("Shanghai convention on countering terrorism, separatism and extremism",)
+)
+KZ = KnownActor(pk=10, slug="kazakhstan", names=("Kazakhstan",), kind="state", country_code="KZ")
+LI = KnownActor(pk=11, slug="li-keqiang", names=("Li Keqiang", "李克强"), kind="person")
+
+
+def run(text, published_on=dt.date(2017, 6, 10), precision="day", proposals=(TREATY, OTHER), actors=(KZ, LI)):
+    return Engine(Knowledge(list(proposals), list(actors))).run(
+        text, published_on=published_on, published_precision=precision
+    )
+
+
+def test_sentence_offsets_are_code_points_and_hold_the_text():
+    text = "Emoji 😀 first. 李克强 spoke on Tuesday.\nNew paragraph here."
+    spans = sentences(text)
+    assert [text[a:b] for a, b in spans] == ["Emoji 😀 first.", "李克强 spoke on Tuesday.", "New paragraph here."]
+
+
+def test_every_quote_is_the_text_at_its_offsets():
+    text = "Intro 😀😀. Kazakhstan ratified the SCO Convention on Countering Extremism on 12 March 2018."
+    found = run(text)
+    assert found
+    for item in found:
+        assert text[item.start : item.end] == item.quote
+
+
+def test_ratification_by_a_named_state_is_a_dated_participation():
+    found = run("Kazakhstan ratified the SCO Convention on Countering Extremism on 12 March 2018.")
+    (item,) = [f for f in found if f.kind == "participation"]
+    assert (item.proposal, item.action, item.party, item.party_name) == (1, "ratified", 10, "Kazakhstan")
+    assert (item.occurred_on, item.precision, item.date_note) == (dt.date(2018, 3, 12), "day", "")
+    assert "ratified" in item.explanation
+
+
+def test_relative_date_resolved_against_the_source_date_with_a_note():
+    found = run("The SCO Convention on Countering Extremism was signed in Astana on Friday.", dt.date(2017, 6, 10))
+    (event,) = [f for f in found if f.kind == "status_event"]
+    assert (event.status, event.occurred_on, event.precision) == ("adopted", dt.date(2017, 6, 9), "day")
+    assert "relative" in event.date_note
+    assert "2017-06-10" in event.date_note
+
+
+def test_relative_day_in_a_source_dated_to_the_month_keeps_month_precision():
+    found = run("The SCO anti-extremism treaty was signed on Tuesday.", dt.date(2015, 12, 1), "month")
+    (event,) = [f for f in found if f.kind == "status_event"]
+    assert (event.occurred_on, event.precision) == (dt.date(2015, 12, 1), "month")
+    assert "known only to the month" in event.date_note
+
+
+def test_last_month_is_a_month():
+    found = run("Kazakhstan ratified the SCO anti-extremism treaty last month.", dt.date(2018, 4, 20))
+    (item,) = [f for f in found if f.kind == "participation"]
+    assert (item.occurred_on, item.precision) == (dt.date(2018, 3, 1), "month")
+
+
+def test_a_call_for_signing_is_not_a_signature_and_a_future_one_is_not_an_event():
+    found = run(
+        "Li Keqiang called for the signing of an anti-extremism treaty. Kazakhstan will ratify the SCO treaty "
+        "against extremism next year."
+    )
+    assert not [f for f in found if f.kind in ("participation", "status_event")]
+    (call,) = found[:1]
+    assert call.kind == "mention"
+    assert (call.proposal, call.proponent, call.proponent_name) == (1, 11, "Li Keqiang")
+
+
+def test_a_place_is_not_a_party():
+    found = run("The SCO anti-extremism treaty was signed in Kazakhstan on 9 June 2017.")
+    assert not [f for f in found if f.kind == "participation"]
+    assert [f.status for f in found if f.kind == "status_event"] == ["adopted"]
+
+
+def test_mention_ranks_alternatives_best_first():
+    found = run("Officials discussed the Shanghai convention on countering terrorism, separatism and extremism.")
+    (item,) = found
+    assert item.kind == "mention"
+    assert item.proposal == 2
+    assert [a["slug"] for a in item.alternatives][0] == "shanghai-convention"
+    assert item.alternatives == sorted(item.alternatives, key=lambda a: -a["score"])
+
+
+def test_an_alias_in_another_script_names_the_proponent():
+    found = run("李克强 urged members to adopt new rules on border control.", proposals=())
+    (item,) = found
+    assert (item.kind, item.proponent, item.proponent_name) == ("new_proposal", 11, "李克强")
+    assert "urged" in item.explanation
+
+
+def test_new_proposal_from_resolution_language_gets_a_title():
+    found = run("The Council decides that a joint centre for border security shall be established.", proposals=())
+    (item,) = found
+    assert item.kind == "new_proposal"
+    assert item.title.startswith("Joint centre for border security")
+
+
+def test_equivalent_words_fold_treaty_names():
+    assert set(content_words("SCO Convention on Countering Extremism")) == set(
+        content_words("SCO anti-extremism treaty")
+    )
+
+
+def test_same_text_same_result():
+    text = "Kazakhstan ratified the SCO anti-extremism treaty on 12 March 2018. Li Keqiang urged others to follow."
+    assert run(text) == run(text)
