@@ -38,6 +38,7 @@ from django.db.models import ProtectedError, Q
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
+from .changes import models as change_log
 from .models import (
     Actor,
     DatePrecision,
@@ -197,7 +198,14 @@ class _Batch:
         for obj, fields in changed:
             by_fields[tuple(fields)].append(obj)
         for fields, objs in by_fields.items():
-            bulk_update_with_history(objs, model, list(fields), default_user=self.user, default_date=self.now)
+            bulk_update_with_history(
+                objs,
+                model,
+                list(fields),
+                default_user=self.user,
+                default_date=self.now,
+                custom_historical_attrs={"changed_fields": list(fields)},
+            )
             for obj in objs:
                 for instance in self.instances.get((model, obj.pk), ()):
                     for name in fields:
@@ -218,7 +226,7 @@ def write_batch(user: AbstractBaseUser | None = None) -> Iterator[_Batch]:
     batch = _Batch(user)
     token = _current.set(batch)
     try:
-        with transaction.atomic():
+        with transaction.atomic(), change_log.recording():
             yield batch
             batch.flush()
     finally:
@@ -369,6 +377,8 @@ def record_save(*, instance: models.Model, user: AbstractBaseUser | None = None,
                 return instance
         instance.full_clean()
         _credit(instance, batch.user)
+        # The change feed lists them (bookkeeping included) on the history row.
+        instance._changed_fields = sorted(changed + [f for f in ("version", "updated_at") if hasattr(instance, f)])
         if adding:
             instance.save(force_insert=True)
         else:

@@ -3,6 +3,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from ..changes.views import ChangeFeedView
 from . import views
 
 router = DefaultRouter()
@@ -15,6 +16,7 @@ router.register("topics", views.TopicViewSet, basename="topic")
 slug = "<slug:proposal_slug>"
 
 urlpatterns = [
+    path("changes/", ChangeFeedView.as_view(), name="change-feed"),
     path(
         f"proposals/{slug}/events/",
         views.ProposalEventViewSet.as_view({"get": "list", "post": "create"}),
