@@ -348,6 +348,15 @@ def proposal_url(context: dict, slug: str) -> str:
     return f"{prefix}{slug}/"
 
 
+@extend_schema_field(OpenApiTypes.URI)
+class PermalinkField(ProposalUrlField):
+    """This version's permanent address, ``{url}versions/{version}/``: it
+    serves these same bytes for ever (``proposals.versions``)."""
+
+    def to_representation(self, proposal):
+        return f"{proposal_url(self.context, proposal.slug)}versions/{proposal.version}/"
+
+
 class ProposalListSerializer(serializers.ModelSerializer):
     """A proposal as a list row: enough to render it without another request."""
 
@@ -411,6 +420,7 @@ class ProposalSerializer(LosslessModelSerializer):
     evidence only through the evidence sub-resource."""
 
     url = ProposalUrlField()
+    permalink = PermalinkField()
     status = serializers.ChoiceField(choices=Status.choices, read_only=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     venue = VenueRefSerializer(allow_null=True, required=False)
@@ -451,6 +461,7 @@ class ProposalSerializer(LosslessModelSerializer):
             "created_at",
             "updated_at",
             "version",
+            "permalink",
         ]
         read_only_fields = ["id", "created_at", "updated_at", "version"]
 

@@ -4,6 +4,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from ..changes.views import ChangeFeedView
+from ..versions.views import CiteView, VersionDetailView, VersionListView
 from . import views
 
 router = DefaultRouter()
@@ -27,5 +28,8 @@ urlpatterns = [
         views.ProposalEvidenceViewSet.as_view({"get": "list", "post": "create"}),
         name="proposal-evidence",
     ),
+    path(f"proposals/{slug}/versions/", VersionListView.as_view(), name="proposal-versions"),
+    path(f"proposals/{slug}/versions/<int:number>/", VersionDetailView.as_view(), name="proposal-version"),
+    path(f"proposals/{slug}/cite/", CiteView.as_view(), name="proposal-cite"),
     *router.urls,
 ]

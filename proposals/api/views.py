@@ -5,13 +5,14 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 
 from .. import services
 from ..models import Actor, Evidence, Proposal, Source, StatusEvent, Topic, Venue
+from ..versions.views import as_of_response
 from .export import proposal_csv_response
 from .filters import ActorFilterSet, ProposalFilterSet, SourceFilterSet, VenueFilterSet
 from .mixins import (
@@ -82,8 +83,17 @@ PROPOSAL_EXAMPLE = {
             "One proposal by its slug, with everything about it: venue, proponents with their roles, topics, "
             "parties, its verbatim evidence quotes (offsets in code points and in UTF-16 units), its status "
             "timeline oldest first, and typed relations to other proposals. The strong `ETag` it returns is "
-            "what `If-Match` needs for a write; send it as `If-None-Match` to get 304 while nothing changed."
+            "what `If-Match` needs for a write; send it as `If-None-Match` to get 304 while nothing changed.\n\n"
+            "`permalink` is this version's permanent address. With `as_of` (an ISO 8601 date-time, UTC when no "
+            "offset is given, or a date), the answer is the version that was current at that time, exactly as it "
+            "was served then (400 if malformed or in the future, 404 if the proposal did not exist then); see "
+            "`versions/`."
         ),
+        parameters=[
+            OpenApiParameter(
+                "as_of", OpenApiTypes.DATETIME, description="Serve the version current at this time (past only)."
+            )
+        ],
     ),
     create=extend_schema(
         summary="Create a proposal",
@@ -184,6 +194,11 @@ class ProposalViewSet(ConditionalWriteMixin, HistoryMixin, viewsets.ModelViewSet
 
     def perform_destroy(self, instance):
         services.proposal_delete(proposal=instance, user=self.request.user)
+
+    def retrieve(self, request, *args, **kwargs):
+        if "as_of" in request.query_params:
+            return as_of_response(request, kwargs["slug"])
+        return super().retrieve(request, *args, **kwargs)
 
 
 def _proposal_for(view) -> Proposal:
