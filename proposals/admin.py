@@ -670,3 +670,6 @@ class ProposalRelationAdmin(HistoryAdmin):
     search_fields = ["from_proposal__title", "to_proposal__title"]
     list_select_related = ["from_proposal", "to_proposal"]
     autocomplete_fields = ["from_proposal", "to_proposal"]
+
+
+from .webhooks import admin as webhooks_admin  # noqa: E402, F401 (registers the webhook pages)

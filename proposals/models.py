@@ -938,3 +938,5 @@ class StatusEvent(models.Model):
 pre_create_historical_record.connect(copy_changed_fields, dispatch_uid="change_feed_changed_fields")
 models.signals.m2m_changed.connect(links_changed, sender=Proposal.topics.through, dispatch_uid="change_feed_topics")
 models.signals.m2m_changed.connect(links_changed, sender=Proposal.parties.through, dispatch_uid="change_feed_parties")
+
+from .webhooks.models import Delivery, Subscription  # noqa: E402, F401 (the app's models live in this module)

@@ -70,8 +70,26 @@ INSTALLED_APPS = [
     "knox",
     "corsheaders",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "proposals",
 ]
+
+# Background work (webhook deliveries): Django's tasks framework (the
+# django-tasks backport of Django 6.0's), stored in the database so the
+# embedded SQLite default needs no extra server; `manage.py webhooks_worker`
+# runs it. docs/CHANGES.md says how to switch to a Redis or Celery backend.
+TASKS = {"default": {"BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
+# Webhook targets in loopback, private, link-local, multicast or reserved
+# ranges are refused (SSRF, OWASP) unless this is set (tests, local setups).
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = os.environ.get("WEBHOOKS_ALLOW_PRIVATE_TARGETS", "") == "1"
+# Retries after a failed delivery: this many attempts in all, waiting
+# WEBHOOKS_BACKOFF_SECONDS * 2**(attempt-1) between them (capped at a day).
+WEBHOOKS_MAX_ATTEMPTS = int(os.environ.get("WEBHOOKS_MAX_ATTEMPTS", "8"))
+WEBHOOKS_BACKOFF_SECONDS = float(os.environ.get("WEBHOOKS_BACKOFF_SECONDS", "30"))
+WEBHOOKS_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOKS_TIMEOUT_SECONDS", "10"))
+# The absolute base of the URLs in webhook payloads (the worker has no request to build them from).
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -372,6 +390,8 @@ SPECTACULAR_SETTINGS = {
         "VenueKindEnum": "proposals.models.VenueKind",
         "ProponentRoleEnum": "proposals.models.ProponentRole",
         "RelationTypeEnum": "proposals.models.RelationType",
+        "AuthorRoleEnum": "proposals.changes.feed.AUTHOR_ROLES",
+        "ResourceTypeEnum": "proposals.changes.feed.RESOURCE_TYPES",
     },
     "TAGS": [
         {"name": "proposals", "description": "Policy proposals, their quotes and status timelines."},

@@ -131,7 +131,15 @@ class ProblemAutoSchema(AutoSchema):
         get_serializer_class = getattr(self.view, "get_serializer_class", None)
         if get_serializer_class is None:
             return None
-        return get_serializer_class().Meta.model
+        try:
+            meta = getattr(get_serializer_class(), "Meta", None)
+        except AssertionError:  # a view without a serializer (the citation)
+            meta = None
+        if meta is not None:
+            return meta.model
+        # Views of computed shapes (the change feed, versions) name a model for the permission class.
+        queryset = getattr(self.view, "queryset", None)
+        return queryset.model if queryset is not None else None
 
     def get_auth(self):
         # Public reads need no credentials: the empty requirement `{}` says
@@ -143,6 +151,8 @@ class ProblemAutoSchema(AutoSchema):
 
     def _who_may_call(self) -> str:
         if self.method == "GET":
+            if getattr(self.view, "who_may_read", None):
+                return f"**Who may call it:** {self.view.who_may_read}"
             if settings.API_READ_REQUIRES_AUTH:
                 return "**Who may call it:** any signed-in user or token holder (this deployment requires sign-in)."
             return "**Who may call it:** anyone; no token needed."

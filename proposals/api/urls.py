@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from ..changes.views import ChangeFeedView
 from ..versions.views import CiteView, VersionDetailView, VersionListView
+from ..webhooks.views import SubscriptionViewSet
 from . import views
 
 router = DefaultRouter()
@@ -13,6 +14,7 @@ router.register("actors", views.ActorViewSet, basename="actor")
 router.register("venues", views.VenueViewSet, basename="venue")
 router.register("sources", views.SourceViewSet, basename="source")
 router.register("topics", views.TopicViewSet, basename="topic")
+router.register("webhooks", SubscriptionViewSet, basename="webhook")
 
 slug = "<slug:proposal_slug>"
 

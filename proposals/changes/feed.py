@@ -45,6 +45,10 @@ KINDS: dict[str, Kind] = {
 
 CHANGE_TYPES = {"+": "create", "~": "update", "-": "delete"}
 
+#: Choice sets the API's schema names once (``ENUM_NAME_OVERRIDES``).
+RESOURCE_TYPES = [(name, name) for name in KINDS]
+AUTHOR_ROLES = [("staff", "staff"), ("editor", "editor"), ("system", "system")]
+
 
 def read_page(*, after: int, limit: int, kinds: list[str], proposal_id: int | None) -> tuple[list[dict], bool]:
     """Up to ``limit`` changes with ``change_seq > after``, oldest first,
@@ -110,3 +114,47 @@ def proposal_id_for_slug(slug: str) -> int | None:
     if pk is None:
         pk = Proposal.history.filter(Q(slug=slug)).order_by("-change_seq").values_list("id", flat=True).first()
     return pk
+
+
+def build_entries(rows: list[dict], prefix_for) -> list[dict]:
+    """The feed's entries for history ``rows`` (from ``read_page``).
+    ``prefix_for(route)`` gives the absolute URL of ``route`` up to the
+    slug (a request's host for the API, ``PUBLIC_BASE_URL`` for webhooks)."""
+    slugs = current_slugs(rows)
+    prefixes: dict[str, str] = {}
+
+    def url(route, slug):
+        if slug is None:
+            return None
+        if route not in prefixes:
+            prefixes[route] = prefix_for(route)
+        return f"{prefixes[route]}{slug}/"
+
+    out = []
+    for row in rows:
+        kind = KINDS[row["kind"]]
+        own_slug = slugs.get((row["kind"], row["id"])) if kind.route else None
+        proposal_slug = slugs.get(("proposal", row["proposal_id"])) if row.get("proposal_id") else None
+        out.append(
+            {
+                "seq": row["change_seq"],
+                "resource_type": row["kind"],
+                "id": row["id"],
+                "slug": own_slug,
+                "url": url(kind.route, own_slug) if kind.route else url("proposal-detail", proposal_slug),
+                "proposal": proposal_slug,
+                "change": CHANGE_TYPES[row["history_type"]],
+                "version": row.get("version"),
+                "time": row["history_date"],
+                "changed_fields": row["changed_fields"],
+                "reason": row["history_change_reason"] or None,
+            }
+        )
+    return out
+
+
+def route_prefix(route: str, base: str) -> str:
+    """``base`` + the path of ``route`` up to its slug."""
+    from django.urls import reverse
+
+    return base + reverse(route, kwargs={"slug": "__slug__"}).split("__slug__")[0]

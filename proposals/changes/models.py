@@ -31,6 +31,12 @@ from collections.abc import Iterator
 
 from django.db import connections, models, router
 from django.db.models import F
+from django.dispatch import Signal
+
+#: Sent when a write batch's changes got their numbers, still inside its
+#: transaction (``last_seq``: the highest; ``using``: the database alias).
+#: Webhooks listen, to dispatch once the transaction commits.
+changes_sealed = Signal()
 
 #: What a change-logged history row carries besides simple-history's columns.
 SEQ_HELP = "Position in the change feed: one increasing sequence over every history table."
@@ -187,6 +193,7 @@ def seal(pending: _Pending, using: str = "default") -> None:
             change_seq=base - F("change_seq"), batch_end_seq=last
         )
     _record_links(pending, base, last, using)
+    changes_sealed.send(sender=ChangeCounter, last_seq=last, using=using)
 
 
 def _record_links(pending: _Pending, base: int, last: int, using: str) -> None:

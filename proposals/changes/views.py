@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -12,7 +11,7 @@ from rest_framework.response import Response
 
 from ..api.filters import MAX_ID
 from ..models import Proposal
-from .feed import CHANGE_TYPES, KINDS, current_slugs, proposal_id_for_slug, read_page
+from .feed import KINDS, RESOURCE_TYPES, build_entries, proposal_id_for_slug, read_page, route_prefix
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -35,7 +34,7 @@ class ChangeSerializer(serializers.Serializer):
     """One change: a create, update or delete of one record, from its history row."""
 
     seq = serializers.IntegerField(help_text="Position in the feed; strictly increasing, with gaps.")
-    resource_type = serializers.ChoiceField(choices=[(k, k) for k in KINDS])
+    resource_type = serializers.ChoiceField(choices=RESOURCE_TYPES)
     id = serializers.IntegerField(help_text="The record's id (ids are never reused).")
     slug = serializers.CharField(
         allow_null=True, help_text="The record's slug now (for a deleted record, its last); null for parts."
@@ -141,34 +140,8 @@ class ChangeFeedView(GenericAPIView):
         rows, more = read_page(
             after=after, limit=limit, kinds=[k for k in KINDS if not kinds or k in kinds], proposal_id=proposal_id
         )
-        slugs = current_slugs(rows)
-        prefixes = {}
-        results = []
-        for row in rows:
-            kind = KINDS[row["kind"]]
-            own_slug = slugs.get((row["kind"], row["id"])) if kind.route else None
-            proposal_slug = slugs.get(("proposal", row["proposal_id"])) if row.get("proposal_id") else None
-            if kind.route is not None:
-                url = self._url(request, prefixes, kind.route, own_slug)
-            elif proposal_slug is not None:
-                url = self._url(request, prefixes, "proposal-detail", proposal_slug)
-            else:
-                url = None
-            results.append(
-                {
-                    "seq": row["change_seq"],
-                    "resource_type": row["kind"],
-                    "id": row["id"],
-                    "slug": own_slug,
-                    "url": url,
-                    "proposal": proposal_slug,
-                    "change": CHANGE_TYPES[row["history_type"]],
-                    "version": row.get("version"),
-                    "time": row["history_date"],
-                    "changed_fields": row["changed_fields"],
-                    "reason": row["history_change_reason"] or None,
-                }
-            )
+        base = request.build_absolute_uri("/").rstrip("/")
+        results = build_entries(rows, lambda route: route_prefix(route, base))
         last_seq = results[-1]["seq"] if results else after
         next_url = None
         if more:
@@ -177,15 +150,3 @@ class ChangeFeedView(GenericAPIView):
             next_url = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
         data = ChangePageSerializer({"results": results, "last_seq": last_seq, "next": next_url}).data
         return Response(data)
-
-    @staticmethod
-    def _url(request, prefixes, route, slug):
-        if slug is None:
-            return None
-        prefix = prefixes.get(route)
-        if prefix is None:
-            kwarg = "slug"
-            prefix = prefixes[route] = request.build_absolute_uri(reverse(route, kwargs={kwarg: "__slug__"})).split(
-                "__slug__"
-            )[0]
-        return f"{prefix}{slug}/"

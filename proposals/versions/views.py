@@ -28,6 +28,7 @@ from .. import services
 from ..api.mixins import if_none_match_hits, may_change
 from ..api.pagination import PageNumberPagination
 from ..api.serializers import ProposalSerializer, proposal_url
+from ..changes.feed import AUTHOR_ROLES
 from ..models import Proposal
 from . import cite
 from .rebuild import proposal_history, published_versions, rebuild
@@ -123,7 +124,7 @@ class VersionSerializer(serializers.Serializer):
         choices=[("created", "created"), ("changed", "changed")], help_text="`created` also for a restore."
     )
     role = serializers.ChoiceField(
-        choices=[("staff", "staff"), ("editor", "editor"), ("system", "system")],
+        choices=AUTHOR_ROLES,
         help_text="The author's role (usernames are not shown here).",
     )
     reason = serializers.CharField(allow_null=True)
@@ -142,6 +143,7 @@ class VersionListView(GenericAPIView):
     filter_backends = []
 
     @extend_schema(
+        operation_id="proposals_versions_list",
         summary="Versions of a proposal",
         description=(
             "Every version of the proposal that was served, oldest first, paginated (`page`, `page_size`). "
@@ -177,6 +179,7 @@ class VersionDetailView(GenericAPIView):
     filter_backends = []
 
     @extend_schema(
+        operation_id="proposals_versions_retrieve",
         summary="A proposal as it was at one version",
         description=(
             "The proposal's representation exactly as `GET /proposals/{slug}/` served it while version `n` was "
