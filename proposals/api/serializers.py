@@ -357,6 +357,21 @@ class PermalinkField(ProposalUrlField):
         return f"{proposal_url(self.context, proposal.slug)}versions/{proposal.version}/"
 
 
+@extend_schema_field(OpenApiTypes.URI)
+class AtomFeedField(ProposalUrlField):
+    """The proposal's Atom feed (status events and new quotes): ``/feeds/proposals/{slug}.atom``."""
+
+    def to_representation(self, proposal):
+        prefix = self.context.get("_feed_url_prefix")
+        if prefix is None:
+            path = reverse("feed-proposal", kwargs={"slug": "__slug__"})
+            request = self.context.get("request")
+            prefix = self.context["_feed_url_prefix"] = (request.build_absolute_uri(path) if request else path).split(
+                "__slug__"
+            )[0]
+        return f"{prefix}{proposal.slug}.atom"
+
+
 class ProposalListSerializer(serializers.ModelSerializer):
     """A proposal as a list row: enough to render it without another request."""
 
@@ -421,6 +436,7 @@ class ProposalSerializer(LosslessModelSerializer):
 
     url = ProposalUrlField()
     permalink = PermalinkField()
+    feed = AtomFeedField()
     status = serializers.ChoiceField(choices=Status.choices, read_only=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     venue = VenueRefSerializer(allow_null=True, required=False)
@@ -462,6 +478,7 @@ class ProposalSerializer(LosslessModelSerializer):
             "updated_at",
             "version",
             "permalink",
+            "feed",
         ]
         read_only_fields = ["id", "created_at", "updated_at", "version"]
 
