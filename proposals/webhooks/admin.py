@@ -24,7 +24,7 @@ class DeliveryAdmin(admin.ModelAdmin):
 
     list_display = ["id", "event_type", "seq", "subscription", "status", "attempts", "last_status_code", "created_at"]
     list_filter = ["status"]
-    list_select_related = ["subscription"]
+    list_select_related = ["subscription__owner"]
     readonly_fields = [f.name for f in Delivery._meta.fields]
 
     def has_add_permission(self, request):

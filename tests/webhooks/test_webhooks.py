@@ -10,6 +10,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from django.conf import settings as django_settings
@@ -104,7 +105,8 @@ class Worker:
         env = {
             **os.environ,
             "DJANGO_SECRET_KEY": "x",
-            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+            "DATABASE_URL": f"postgres://{quote(db['USER'])}{':' + quote(db['PASSWORD']) if db['PASSWORD'] else ''}"
+            f"@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
             "WEBHOOKS_ALLOW_PRIVATE_TARGETS": "1",
             "WEBHOOKS_BACKOFF_SECONDS": "0.2",
             "WEBHOOKS_TIMEOUT_SECONDS": "1",
