@@ -92,6 +92,10 @@ def parse_as_of(value: str) -> dt.datetime:
         raise ValidationError({"as_of": ["Give an ISO 8601 date-time such as 2026-03-03T00:00:00Z, or a date."]})
     if timezone.is_naive(moment):
         moment = moment.replace(tzinfo=dt.UTC)
+    try:
+        moment = moment.astimezone(dt.UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+05:00 has no UTC equivalent
+        raise ValidationError({"as_of": ["Out of range: in UTC it must fall within years 1 to 9999."]}) from None
     if moment > timezone.now():
         raise ValidationError({"as_of": ["This time is in the future; the record cannot be known as of then."]})
     return moment

@@ -111,6 +111,8 @@ def test_a_version_answers_304_to_its_etag(api, proposal):
         ("?as_of=2026-13-45T00:00:00Z", 400, "as_of"),
         ("?as_of=2999-01-01T00:00:00Z", 400, "as_of"),
         ("?as_of=2000-01-01", 404, None),
+        ("?as_of=0001-01-01T00:00:00%2B05:00", 400, "as_of"),
+        ("?as_of=", 400, "as_of"),
         ("cite/?format=chicago", 400, "format"),
         ("cite/?version=abc", 400, "version"),
         ("cite/?version=0", 404, None),
