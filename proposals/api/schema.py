@@ -271,6 +271,12 @@ class ProblemAutoSchema(AutoSchema):
             codes.append("409")
         if self._proposal_part_write():
             codes.append("412")
+        # Views whose parameters the rules above cannot see (the change feed,
+        # versions, ?as_of=) name their own: a list, or a dict by action.
+        extra = getattr(self.view, "extra_error_codes", ())
+        if isinstance(extra, dict):
+            extra = extra.get(getattr(self.view, "action", None), ())
+        codes += list(extra)
         return sorted(set(codes))
 
     def _get_response_bodies(self, direction="response"):

@@ -156,6 +156,7 @@ class ProposalViewSet(ConditionalWriteMixin, HistoryMixin, viewsets.ModelViewSet
     renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CSVRenderer]
 
     pagination_class = ProposalPagination
+    extra_error_codes = {"retrieve": ("400",)}  # a malformed or future ?as_of=
 
     def get_queryset(self):
         if self.action == "list":

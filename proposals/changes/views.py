@@ -92,6 +92,7 @@ class ChangeFeedView(GenericAPIView):
     # records (unless API_READ_REQUIRES_AUTH), and this view only reads.
     queryset = Proposal.objects.none()
     serializer_class = ChangePageSerializer
+    extra_error_codes = ("400",)
     pagination_class = None
     filter_backends = []
 

@@ -143,6 +143,7 @@ class VersionListView(GenericAPIView):
 
     queryset = Proposal.objects.none()  # for the permission class; rows come from the history
     serializer_class = VersionSerializer
+    extra_error_codes = ("400", "404")
     pagination_class = PageNumberPagination
     filter_backends = []
 
@@ -179,6 +180,7 @@ class VersionListView(GenericAPIView):
 class VersionDetailView(GenericAPIView):
     queryset = Proposal.objects.none()
     serializer_class = ProposalSerializer
+    extra_error_codes = ("404",)
     pagination_class = None
     filter_backends = []
 
@@ -216,6 +218,7 @@ class CiteView(GenericAPIView):
     pagination_class = None
     filter_backends = []
     content_negotiation_class = _JSONOnly
+    extra_error_codes = ("400", "404")
 
     @extend_schema(
         summary="Cite a proposal",
