@@ -200,6 +200,9 @@ class ProblemAutoSchema(AutoSchema):
         operation["description"] = "\n\n".join(
             part for part in (operation.get("description", ""), self._who_may_call(), self._errors_text()) if part
         )
+        if getattr(self.view, "query_allows_empty", False):
+            # The change feed, versions, cite: an empty value is "not given" there too.
+            _allowing_empty(operation.get("parameters", []))
         for parameter in operation.get("parameters", []):
             if parameter.get("description"):
                 continue

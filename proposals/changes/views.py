@@ -93,6 +93,7 @@ class ChangeFeedView(GenericAPIView):
     queryset = Proposal.objects.none()
     serializer_class = ChangePageSerializer
     extra_error_codes = ("400",)
+    query_allows_empty = True
     pagination_class = None
     filter_backends = []
 

@@ -19,7 +19,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.generics import GenericAPIView
+from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -136,7 +136,7 @@ class VersionSerializer(serializers.Serializer):
     cite = serializers.URLField(help_text="Its citation (add `?format=bibtex` or `ris`; CSL-JSON by default).")
 
 
-class VersionListView(GenericAPIView):
+class VersionListView(ListAPIView):
     """Every version of a proposal that was ever served, oldest first, with
     when it became current, the author's role and the reason, and its
     permanent address."""
@@ -159,6 +159,9 @@ class VersionListView(GenericAPIView):
         ),
     )
     def get(self, request, proposal_slug):
+        return self.list(request, proposal_slug)
+
+    def list(self, request, proposal_slug):
         proposal_id = proposal_id_for(request, proposal_slug)
         rows = published_versions(proposal_id).select_related("history_user")
         page = self.paginate_queryset(rows)
@@ -218,6 +221,7 @@ class CiteView(GenericAPIView):
     pagination_class = None
     filter_backends = []
     content_negotiation_class = _JSONOnly
+    query_allows_empty = True
     extra_error_codes = ("400", "404")
 
     @extend_schema(
@@ -234,7 +238,9 @@ class CiteView(GenericAPIView):
             OpenApiParameter("version", OpenApiTypes.INT, description="The version to cite (default: current)."),
         ],
         responses={
-            (200, "application/vnd.citationstyles.csl+json"): OpenApiResponse(OpenApiTypes.STR, description="CSL"),
+            (200, "application/vnd.citationstyles.csl+json"): OpenApiResponse(
+                {"type": "array", "items": {"type": "object"}}, description="CSL-JSON: a list of CSL items"
+            ),
             (200, "application/x-bibtex"): OpenApiResponse(OpenApiTypes.STR, description="BibTeX"),
             (200, "application/x-research-info-systems"): OpenApiResponse(OpenApiTypes.STR, description="RIS"),
         },

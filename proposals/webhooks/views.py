@@ -98,6 +98,16 @@ class DeliverySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class DeliveryPageSerializer(serializers.Serializer):
+    """A page of the delivery log (the project's page-number pagination)."""
+
+    count = serializers.IntegerField()
+    count_capped = serializers.BooleanField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = DeliverySerializer(many=True)
+
+
 WEBHOOK_DOCS = (
     "Each change of the change feed that matches the subscription is POSTed to `target_url` as JSON "
     '`{"type": "<resource_type>.<change>", "timestamp": …, "data": <the feed entry>}`, by a background '
@@ -123,8 +133,15 @@ WEBHOOK_DOCS = (
         summary="Subscribe to changes by webhook",
         description="Answers 201 with the subscription and, this once, its `secret`.\n\n" + WEBHOOK_DOCS,
     ),
-    update=extend_schema(summary="Change a webhook subscription", description=WEBHOOK_DOCS),
-    partial_update=extend_schema(summary="Change some fields of a webhook subscription", description=WEBHOOK_DOCS),
+    update=extend_schema(
+        summary="Change a webhook subscription",
+        description="Sets the fields sent (`target_url` is required; the others keep their value when left out); "
+        "the target is checked again (SSRF). The secret stays the same.\n\n" + WEBHOOK_DOCS,
+    ),
+    partial_update=extend_schema(
+        summary="Change some fields of a webhook subscription",
+        description='Changes only the fields sent, e.g. `{"active": false}` to pause deliveries.\n\n' + WEBHOOK_DOCS,
+    ),
     destroy=extend_schema(summary="Delete a webhook subscription", description="Its delivery log goes with it."),
 )
 class SubscriptionViewSet(viewsets.ModelViewSet):
@@ -157,7 +174,7 @@ class SubscriptionViewSet(viewsets.ModelViewSet):
         summary="Delivery log of a webhook subscription",
         description="Newest first, paginated: each change sent, its status (`pending`, `succeeded`, `failed` "
         "after the last try), attempts, last HTTP status and error, and when the next try is due.",
-        responses={200: DeliverySerializer(many=True)},
+        responses={200: DeliveryPageSerializer},
     )
     @action(detail=True, methods=["get"], serializer_class=DeliverySerializer)
     def deliveries(self, request, pk=None):
