@@ -188,6 +188,14 @@ class VersionDetailView(GenericAPIView):
     filter_backends = []
 
     @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "number",
+                OpenApiTypes.INT,
+                OpenApiParameter.PATH,
+                description="The version number, from 1 (a proposal's `version` and the ETag it had then).",
+            )
+        ],
         operation_id="proposals_versions_retrieve",
         summary="A proposal as it was at one version",
         description=(
