@@ -35,7 +35,7 @@ $(BIN)/.installed-dev: requirements.txt requirements-dev.txt $(BIN)/.installed-r
 
 venv: $(BIN)/.installed-dev
 
-## make run: install, migrate, load the seed corpus, serve on http://127.0.0.1:8000 (debug on)
+## make run: install, migrate, load the seed corpus, serve on http://127.0.0.1:8000 (debug on) with the webhook worker
 run: $(BIN)/.installed-runtime $(DEV_KEY_FILE)
 	$(DEV_ENV) $(BIN)/python manage.py migrate --no-input
 	$(DEV_ENV) $(BIN)/python manage.py load_seeds
@@ -46,6 +46,10 @@ run: $(BIN)/.installed-runtime $(DEV_KEY_FILE)
 	@echo "  Create an admin user (in another shell):  make superuser"
 	@echo "  Issue an API token for a user:            make token FOR=<username>"
 	@echo ""
+	@# The webhook worker runs beside the server; Ctrl-C (or the server
+	@# exiting) stops both.
+	$(DEV_ENV) $(BIN)/python manage.py webhooks_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(DEV_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 ## make superuser: create an admin user for `make run` (ARGS=--noinput reads DJANGO_SUPERUSER_* variables)

@@ -950,3 +950,4 @@ class ProposalRelationAdmin(HistoryAdmin):
 
 # API tokens (knox): issued and revoked from the admin; see proposals/tokens/admin.py.
 from .tokens import admin as _tokens_admin  # noqa: E402, F401
+from .webhooks import admin as webhooks_admin  # noqa: E402, F401 (registers the webhook pages)

@@ -25,6 +25,13 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 from simple_history.signals import pre_create_historical_record
 
+from .changes.models import (  # noqa: F401 (ChangeCounter: the app's models live here)
+    ChangeCounter,
+    ChangeLogged,
+    copy_changed_fields,
+    links_changed,
+)
+
 SLUG_HELP = "Stable identifier used in URLs and the seed data; lowercase letters, digits and hyphens."
 #: What SLUG_HELP promises, for every slugged model (Django's own slug check
 #: also takes capitals and underscores): lowercase ASCII letters and digits,
@@ -214,7 +221,7 @@ class Topic(VersionedModel):
     description = models.TextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[ChangeLogged])
 
     class Meta:
         ordering = ["name"]
@@ -259,7 +266,7 @@ class Source(VersionedModel):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[ChangeLogged])
     objects = SourceQuerySet.as_manager()
 
     class Meta:
@@ -335,7 +342,7 @@ class Actor(VersionedModel):
     )
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[ChangeLogged])
     objects = ActorQuerySet.as_manager()
 
     class Meta:
@@ -386,7 +393,7 @@ class Venue(VersionedModel):
     note = models.TextField(blank=True, help_text="How place or dates were inferred, where they were.")
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[ChangeLogged])
     objects = VenueQuerySet.as_manager()
 
     class Meta:
@@ -568,7 +575,7 @@ class Proposal(VersionedModel):
     # and searches with LIKE instead.
     search_vector = SearchVectorField(null=True, editable=False)
 
-    history = HistoricalRecords(excluded_fields=["search_vector"], bases=[ProposalHistoryLinks])
+    history = HistoricalRecords(excluded_fields=["search_vector"], bases=[ProposalHistoryLinks, ChangeLogged])
     objects = ProposalQuerySet.as_manager()
 
     class Meta:
@@ -644,7 +651,7 @@ class ProposalRelation(models.Model):
     relation_type = models.CharField(max_length=20, choices=RelationType.choices)
     note = models.TextField(blank=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[ChangeLogged])
 
     class Meta:
         ordering = ["from_proposal_id", "relation_type", "to_proposal_id"]
@@ -756,7 +763,7 @@ class Evidence(models.Model):
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[ChangeLogged])
     objects = EvidenceQuerySet.as_manager()
 
     class Meta:
@@ -840,7 +847,7 @@ class Proponent(models.Model):
     )
     note = models.TextField(blank=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[ChangeLogged])
 
     class Meta:
         ordering = ["proposal_id", "-is_primary", "id"]
@@ -906,7 +913,7 @@ class StatusEvent(models.Model):
     )
     recorded_at = models.DateTimeField(auto_now_add=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[ChangeLogged])
     objects = StatusEventQuerySet.as_manager()
 
     class Meta:
@@ -934,6 +941,14 @@ class StatusEvent(models.Model):
         if self.evidence_id and self.proposal_id and self.evidence.proposal_id != self.proposal_id:
             raise ValidationError({"evidence": "The evidence belongs to another proposal."})
 
+
+# The change feed (proposals/changes): every history row records the fields
+# it changed, and a proposal's history rows its topic and party ids.
+pre_create_historical_record.connect(copy_changed_fields, dispatch_uid="change_feed_changed_fields")
+models.signals.m2m_changed.connect(links_changed, sender=Proposal.topics.through, dispatch_uid="change_feed_topics")
+models.signals.m2m_changed.connect(links_changed, sender=Proposal.parties.through, dispatch_uid="change_feed_parties")
+
+from .webhooks.models import Delivery, Subscription  # noqa: E402, F401 (the app's models live in this module)
 
 # Tracking after a proposal is put forward (participation, aliases): a
 # subpackage of its own, imported here so the app label stays "proposals".

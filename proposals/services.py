@@ -38,6 +38,7 @@ from django.db.models import ProtectedError, Q
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
+from .changes import models as change_log
 from .models import (
     Actor,
     ActorAlias,
@@ -164,6 +165,9 @@ class _Batch:
         #: for this change" box); it leads the reasons of every record the
         #: batch changed itself (not of neighbours that only show a change).
         self.note: str = ""
+        #: Fields the batch's saves changed on a deferred record, for its
+        #: history row's ``changed_fields`` (the change feed).
+        self.changed_fields: dict[tuple[type, int], set[str]] = defaultdict(set)
 
     def mark(self, model, pk, reason: str, *, resync: bool = False) -> None:
         if pk is None:
@@ -195,12 +199,15 @@ class _Batch:
                 self._bump(model, sorted(pks), pending)
             done.update(pending)
 
-    def defer_history(self, instance, *, adding: bool, reason: str) -> None:
+    def defer_history(self, instance, *, adding: bool, reason: str, changed_fields=None) -> None:
         """``instance`` was just saved without its history row (with
         ``skip_history_when_saving``): ``flush`` writes it, once, with
-        ``reason`` and whatever else the batch did to the record."""
+        ``reason``, the names of the fields it changed (``changed_fields``,
+        for the change feed) and whatever else the batch did to the record."""
         key = (type(instance), instance.pk)
         self.deferred.setdefault(key, adding)
+        if changed_fields:
+            self.changed_fields[key].update(changed_fields)
         self.mark(type(instance), instance.pk, reason)
 
     def _reason(self, key, reasons: list[str]) -> str:
@@ -220,7 +227,8 @@ class _Batch:
             if resync:
                 latest = _latest_statuses(resync)
         changed = []
-        history_only: dict[bool, list] = defaultdict(list)  # created? -> saved records, history row still due
+        # (created?, changed fields) -> saved records whose history row is still due
+        history_only: dict[tuple[bool, tuple[str, ...]], list] = defaultdict(list)
         moved: dict[int, str] = {}  # proposals whose status changed: pk -> slug
         for obj in queryset:
             key = (model, obj.pk)
@@ -234,7 +242,8 @@ class _Batch:
                     obj._change_reason = self._reason(key, pending[key])
                     if self.user is not None:
                         obj._history_user = self.user
-                    history_only[self.deferred.pop(key)].append(obj)
+                    adding = self.deferred.pop(key)
+                    history_only[(adding, () if adding else tuple(sorted(self.changed_fields[key])))].append(obj)
                 continue
             if status_moved:
                 obj.status = new_status
@@ -250,10 +259,10 @@ class _Batch:
             if self.deferred.pop(key, None):
                 # Created in this batch: its one history row says "created".
                 model._base_manager.filter(pk=obj.pk).update(**{name: getattr(obj, name) for name in fields})
-                history_only[True].append(obj)
+                history_only[(True, ())].append(obj)
                 self._refresh(model, obj, fields)
             else:
-                changed.append((obj, fields))
+                changed.append((obj, tuple(fields), tuple(sorted(set(fields) | self.changed_fields.get(key, set())))))
             self.saved.add(key)
         # Their status shows in the related lists of the proposals relating to them.
         relating = ProposalRelation.objects.filter(to_proposal_id__in=list(moved))
@@ -262,14 +271,27 @@ class _Batch:
                 Proposal, from_id, f"{NEIGHBOUR_REASON_PREFIX}related proposal {moved[to_id]}, whose status changed"
             )
         by_fields = defaultdict(list)
-        for obj, fields in changed:
-            by_fields[tuple(fields)].append(obj)
-        for fields, objs in by_fields.items():
-            bulk_update_with_history(objs, model, list(fields), default_user=self.user, default_date=self.now)
+        for obj, fields, history_fields in changed:
+            by_fields[(fields, history_fields)].append(obj)
+        for (fields, history_fields), objs in by_fields.items():
+            bulk_update_with_history(
+                objs,
+                model,
+                list(fields),
+                default_user=self.user,
+                default_date=self.now,
+                custom_historical_attrs={"changed_fields": list(history_fields)},
+            )
             for obj in objs:
                 self._refresh(model, obj, fields)
-        for adding, objs in history_only.items():
-            model.history.bulk_history_create(objs, update=not adding, default_user=self.user, default_date=self.now)
+        for (adding, history_fields), objs in history_only.items():
+            model.history.bulk_history_create(
+                objs,
+                update=not adding,
+                default_user=self.user,
+                default_date=self.now,
+                custom_historical_attrs=None if adding else {"changed_fields": list(history_fields)},
+            )
 
     def _refresh(self, model, obj, fields) -> None:
         """Copy what the batch wrote onto the callers' instances."""
@@ -292,7 +314,7 @@ def write_batch(user: AbstractBaseUser | None = None) -> Iterator[_Batch]:
     batch = _Batch(user)
     token = _current.set(batch)
     try:
-        with transaction.atomic():
+        with transaction.atomic(), change_log.recording():
             yield batch
             batch.flush()
     finally:
@@ -447,11 +469,14 @@ def record_save(*, instance: models.Model, user: AbstractBaseUser | None = None,
         _credit(instance, batch.user)
         reason = "created" if adding else "changed " + ", ".join(changed)
         versioned = hasattr(instance, "version")
+        # The change feed lists an update's fields (bookkeeping included) on its history row.
+        changed_fields = None if adding else sorted(changed + [f for f in ("version", "updated_at") if hasattr(instance, f)])
         if versioned:
             # Its one history row is written when the batch ends.
             instance.skip_history_when_saving = True
         else:
             instance._change_reason = _clip(reason)
+            instance._changed_fields = changed_fields
         if adding:
             instance.save(force_insert=True)
         else:
@@ -460,7 +485,7 @@ def record_save(*, instance: models.Model, user: AbstractBaseUser | None = None,
             instance.save(update_fields=[*attnames, *bookkeeping])
         if versioned:
             del instance.skip_history_when_saving
-            batch.defer_history(instance, adding=adding, reason=reason)
+            batch.defer_history(instance, adding=adding, reason=reason, changed_fields=changed_fields)
             batch.saved.add((model, instance.pk))
             batch.instances[(model, instance.pk)].append(instance)
         if model in PART_OWNERS:

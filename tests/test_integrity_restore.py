@@ -22,7 +22,7 @@ API = "/api/v1"
 SLUG = "restorable"
 URL = f"{API}/proposals/{SLUG}/"
 # Bookkeeping the restore itself moves; everything else must come back as it was.
-BOOKKEEPING = {"updated_at", "version"}
+BOOKKEEPING = {"updated_at", "version", "permalink"}  # permalink names the version
 
 
 @pytest.fixture(autouse=True)

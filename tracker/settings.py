@@ -70,8 +70,26 @@ INSTALLED_APPS = [
     "knox",
     "corsheaders",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "proposals",
 ]
+
+# Background work (webhook deliveries): Django's tasks framework (the
+# django-tasks backport of Django 6.0's), stored in the database so the
+# embedded SQLite default needs no extra server; `manage.py webhooks_worker`
+# runs it. docs/CHANGES.md says how to switch to a Redis or Celery backend.
+TASKS = {"default": {"BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
+# Webhook targets in loopback, private, link-local, multicast or reserved
+# ranges are refused (SSRF, OWASP) unless this is set (tests, local setups).
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = os.environ.get("WEBHOOKS_ALLOW_PRIVATE_TARGETS", "") == "1"
+# Retries after a failed delivery: this many attempts in all, waiting
+# WEBHOOKS_BACKOFF_SECONDS * 2**(attempt-1) between them (capped at a day).
+WEBHOOKS_MAX_ATTEMPTS = int(os.environ.get("WEBHOOKS_MAX_ATTEMPTS", "8"))
+WEBHOOKS_BACKOFF_SECONDS = float(os.environ.get("WEBHOOKS_BACKOFF_SECONDS", "30"))
+WEBHOOKS_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOKS_TIMEOUT_SECONDS", "10"))
+# The absolute base of the URLs in webhook payloads (the worker has no request to build them from).
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -324,6 +342,19 @@ SPECTACULAR_SETTINGS = {
         "nothing changed (weak comparison, so `W/` tags from compressing proxies match).\n"
         "* **Who changed what.** Histories show each change, its time, reason and the author's role; "
         "usernames are shown to editors only.\n"
+        "* **Mirroring: snapshot, then follow the change feed.** `GET /api/v1/changes/` lists every create, "
+        "update and delete (tombstones) of every record in one order (`seq`). Note the last `seq`, copy the "
+        "lists, then follow the feed from that `seq` with `?after=`: for each change `GET` its `url` (or drop "
+        "the record on a delete). Replaying from any point you stopped at ends with exactly the server's data.\n"
+        "* **Webhooks.** Editors subscribe at `/api/v1/webhooks/` to have each change POSTed to them, signed per "
+        "the Standard Webhooks specification; verify in Python with "
+        "`standardwebhooks.webhooks.Webhook(secret).verify(body, headers)`.\n"
+        "* **Atom feeds.** Status events and new quotes: `/feeds/proposals/{slug}.atom` (each proposal's "
+        "`feed`), `/feeds/proposals.atom?<any q and filters of the proposal list>`, `/feeds/all.atom`.\n"
+        "* **Citing a version.** Every proposal carries `permalink`, its version's permanent address "
+        "(`/api/v1/proposals/{slug}/versions/{n}/`, the representation exactly as served then, cacheable for "
+        "ever); `?as_of=<date-time>` serves the version current then; `/api/v1/proposals/{slug}/cite/"
+        "?format=csl-json|bibtex|ris[&version=n]` gives a citation with its sources. See docs/CHANGES.md.\n"
         "* **Status.** A proposal's `status` is read-only: add a status event "
         "(`POST /api/v1/proposals/{slug}/events/`) to change it.\n"
         "* **Bodies.** JSON only (`Content-Type: application/json`); form-encoded and multipart bodies "
@@ -372,6 +403,8 @@ SPECTACULAR_SETTINGS = {
         "VenueKindEnum": "proposals.models.VenueKind",
         "ProponentRoleEnum": "proposals.models.ProponentRole",
         "RelationTypeEnum": "proposals.models.RelationType",
+        "AuthorRoleEnum": "proposals.changes.feed.AUTHOR_ROLES",
+        "ResourceTypeEnum": "proposals.changes.feed.RESOURCE_TYPES",
     },
     "TAGS": [
         {"name": "proposals", "description": "Policy proposals, their quotes and status timelines."},

@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from proposals.api.auth_views import LogoutAllView, LogoutView
+from proposals.feeds.views import OneProposalFeed, SearchFeed, SiteFeed
 
 from . import views
 
@@ -47,6 +48,10 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", RedocView.as_view(url_name="schema"), name="redoc"),
+    # Atom feeds (proposals/feeds): per proposal, per search of the list, site-wide.
+    path("feeds/proposals/<slug:slug>.atom", OneProposalFeed(), name="feed-proposal"),
+    path("feeds/proposals.atom", SearchFeed(), name="feed-search"),
+    path("feeds/all.atom", SiteFeed(), name="feed-site"),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
 ]

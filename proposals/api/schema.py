@@ -139,7 +139,15 @@ class ProblemAutoSchema(AutoSchema):
         get_serializer_class = getattr(self.view, "get_serializer_class", None)
         if get_serializer_class is None:
             return None
-        return get_serializer_class().Meta.model
+        try:
+            meta = getattr(get_serializer_class(), "Meta", None)
+        except AssertionError:  # a view without a serializer (the citation)
+            meta = None
+        if meta is not None:
+            return meta.model
+        # Views of computed shapes (the change feed, versions) name a model for the permission class.
+        queryset = getattr(self.view, "queryset", None)
+        return queryset.model if queryset is not None else None
 
     def get_auth(self):
         # Public reads need no credentials: the empty requirement `{}` says
@@ -151,6 +159,8 @@ class ProblemAutoSchema(AutoSchema):
 
     def _who_may_call(self) -> str:
         if self.method == "GET":
+            if getattr(self.view, "who_may_read", None):
+                return f"**Who may call it:** {self.view.who_may_read}"
             if settings.API_READ_REQUIRES_AUTH:
                 return "**Who may call it:** any signed-in user or token holder (this deployment requires sign-in)."
             return "**Who may call it:** anyone; no token needed."
@@ -200,6 +210,9 @@ class ProblemAutoSchema(AutoSchema):
         operation["description"] = "\n\n".join(
             part for part in (operation.get("description", ""), self._who_may_call(), self._errors_text()) if part
         )
+        if getattr(self.view, "query_allows_empty", False):
+            # The change feed, versions, cite: an empty value is "not given" there too.
+            _allowing_empty(operation.get("parameters", []))
         for parameter in operation.get("parameters", []):
             if parameter.get("description"):
                 continue
@@ -280,6 +293,12 @@ class ProblemAutoSchema(AutoSchema):
             codes.append("412")
         if self._proposal_part_item_write():
             codes += ["412", "428"]
+        # Views whose parameters the rules above cannot see (the change feed,
+        # versions, ?as_of=) name their own: a list, or a dict by action.
+        extra = getattr(self.view, "extra_error_codes", ())
+        if isinstance(extra, dict):
+            extra = extra.get(getattr(self.view, "action", None), ())
+        codes += list(extra)
         return sorted(set(codes))
 
     def _get_response_bodies(self, direction="response"):

@@ -495,6 +495,30 @@ def proposal_url(context: dict, slug: str) -> str:
     return f"{prefix}{slug}/"
 
 
+@extend_schema_field(OpenApiTypes.URI)
+class PermalinkField(ProposalUrlField):
+    """This version's permanent address, ``{url}versions/{version}/``: it
+    serves these same bytes for ever (``proposals.versions``)."""
+
+    def to_representation(self, proposal):
+        return f"{proposal_url(self.context, proposal.slug)}versions/{proposal.version}/"
+
+
+@extend_schema_field(OpenApiTypes.URI)
+class AtomFeedField(ProposalUrlField):
+    """The proposal's Atom feed (status events and new quotes): ``/feeds/proposals/{slug}.atom``."""
+
+    def to_representation(self, proposal):
+        prefix = self.context.get("_feed_url_prefix")
+        if prefix is None:
+            path = reverse("feed-proposal", kwargs={"slug": "__slug__"})
+            request = self.context.get("request")
+            prefix = self.context["_feed_url_prefix"] = (request.build_absolute_uri(path) if request else path).split(
+                "__slug__"
+            )[0]
+        return f"{prefix}{proposal.slug}.atom"
+
+
 class ProposalListSerializer(serializers.ModelSerializer):
     """A proposal as a list row: enough to render it without another request."""
 
@@ -558,6 +582,8 @@ class ProposalSerializer(AliasesMixin, LosslessModelSerializer):
     evidence only through the evidence sub-resource."""
 
     url = ProposalUrlField()
+    permalink = PermalinkField()
+    feed = AtomFeedField()
     status = serializers.ChoiceField(choices=Status.choices, read_only=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     venue = VenueRefSerializer(allow_null=True, required=False)
@@ -605,6 +631,8 @@ class ProposalSerializer(AliasesMixin, LosslessModelSerializer):
             "created_at",
             "updated_at",
             "version",
+            "permalink",
+            "feed",
         ]
         read_only_fields = ["id", "created_at", "updated_at", "version"]
 

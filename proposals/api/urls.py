@@ -4,6 +4,9 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from ..suggestions.api import SourceSuggestView, SuggestionViewSet
+from ..changes.views import ChangeFeedView
+from ..versions.views import CiteView, VersionDetailView, VersionListView
+from ..webhooks.views import SubscriptionViewSet
 from . import views
 from .participation import ProposalParticipationViewSet
 
@@ -14,10 +17,12 @@ router.register("venues", views.VenueViewSet, basename="venue")
 router.register("sources", views.SourceViewSet, basename="source")
 router.register("topics", views.TopicViewSet, basename="topic")
 router.register("suggestions", SuggestionViewSet, basename="suggestion")
+router.register("webhooks", SubscriptionViewSet, basename="webhook")
 
 slug = "<slug:proposal_slug>"
 
 urlpatterns = [
+    path("changes/", ChangeFeedView.as_view(), name="change-feed"),
     path(
         f"proposals/{slug}/events/",
         views.ProposalEventViewSet.as_view({"get": "list", "post": "create"}),
@@ -41,5 +46,8 @@ urlpatterns = [
         ),
         name="proposal-participation-detail",
     ),
+    path(f"proposals/{slug}/versions/", VersionListView.as_view(), name="proposal-versions"),
+    path(f"proposals/{slug}/versions/<int:number>/", VersionDetailView.as_view(), name="proposal-version"),
+    path(f"proposals/{slug}/cite/", CiteView.as_view(), name="proposal-cite"),
     *router.urls,
 ]

@@ -5,7 +5,7 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
@@ -13,6 +13,7 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from .. import services
 from ..models import Actor, Evidence, Proposal, Source, StatusEvent, Topic, Venue
 from ..tracking.export import with_tracking_columns
+from ..versions.views import as_of_response
 from .export import proposal_csv_response
 from .filters import ActorFilterSet, ProposalFilterSet, SourceFilterSet, VenueFilterSet
 from .mixins import (
@@ -83,8 +84,17 @@ PROPOSAL_EXAMPLE = {
             "One proposal by its slug, with everything about it: venue, proponents with their roles, topics, "
             "parties, its verbatim evidence quotes (offsets in code points and in UTF-16 units), its status "
             "timeline oldest first, and typed relations to other proposals. The strong `ETag` it returns is "
-            "what `If-Match` needs for a write; send it as `If-None-Match` to get 304 while nothing changed."
+            "what `If-Match` needs for a write; send it as `If-None-Match` to get 304 while nothing changed.\n\n"
+            "`permalink` is this version's permanent address. With `as_of` (an ISO 8601 date-time, UTC when no "
+            "offset is given, or a date), the answer is the version that was current at that time, exactly as it "
+            "was served then (400 if malformed or in the future, 404 if the proposal did not exist then); see "
+            "`versions/`."
         ),
+        parameters=[
+            OpenApiParameter(
+                "as_of", OpenApiTypes.DATETIME, description="Serve the version current at this time (past only)."
+            )
+        ],
     ),
     create=extend_schema(
         summary="Create a proposal",
@@ -147,6 +157,7 @@ class ProposalViewSet(ConditionalWriteMixin, HistoryMixin, viewsets.ModelViewSet
     renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CSVRenderer]
 
     pagination_class = ProposalPagination
+    extra_error_codes = {"retrieve": ("400",)}  # a malformed or future ?as_of=
 
     def get_queryset(self):
         if self.action == "list":
@@ -185,6 +196,11 @@ class ProposalViewSet(ConditionalWriteMixin, HistoryMixin, viewsets.ModelViewSet
 
     def perform_destroy(self, instance):
         services.proposal_delete(proposal=instance, user=self.request.user)
+
+    def retrieve(self, request, *args, **kwargs):
+        if "as_of" in request.query_params:
+            return as_of_response(request, kwargs["slug"])
+        return super().retrieve(request, *args, **kwargs)
 
 
 def _proposal_for(view) -> Proposal:

@@ -39,6 +39,7 @@ from werkzeug.test import Client as WerkzeugClient
 from proposals.importers import load_seeds
 from proposals.models import Actor, Proposal, Source, Suggestion, Topic, Venue
 from proposals.suggestions.services import suggest_for_source
+from proposals.webhooks.models import Subscription
 from tracker.wsgi import application
 
 CHECKS = [
@@ -179,6 +180,11 @@ def _exercise(operation, mode, roles: dict, known_ids: dict) -> None:
 def test_every_operation_keeps_the_schemas_promises(
     api_schema, seeded, unthrottled, keep_the_test_connection, editor, mode
 ):
+    # The editor's own webhook subscriptions (targets are not resolved here:
+    # the records are made directly, and nothing delivers during the run).
+    seeded["webhooks"] = [
+        Subscription.objects.create(owner=editor, target_url=f"https://example.org/{i}").pk for i in range(2)
+    ]
     roles = {
         "anonymous": {},
         "editor (knox token)": {"Authorization": f"Token {AuthToken.objects.create(editor)[1]}"},

@@ -1,0 +1,284 @@
+"""Turning changes into signed deliveries, and sending them.
+
+Signing follows the Standard Webhooks specification
+(https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md):
+headers ``webhook-id`` (the same on every retry), ``webhook-timestamp``
+(Unix seconds, so receivers can refuse replays) and ``webhook-signature``
+(``v1,`` and the base64 HMAC-SHA256 of ``"{id}.{timestamp}.{body}"`` with
+the ``whsec_`` secret), computed by the specification's own Python
+library, ``standardwebhooks``.
+
+Targets are checked against server-side request forgery (OWASP SSRF
+Prevention Cheat Sheet): only http(s), and every address the host resolves
+to must be public (not loopback, private, link-local, multicast, reserved
+or unspecified) and not this server's own name, unless
+``WEBHOOKS_ALLOW_PRIVATE_TARGETS``. The check runs when the subscription is
+saved and again at every delivery, and the connection goes to the very
+address that passed (no second lookup), so DNS rebinding cannot redirect
+it. Redirects are not followed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.client
+import ipaddress
+import json
+import socket
+import ssl
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from standardwebhooks.webhooks import Webhook
+
+from ..changes.feed import KINDS, build_entries, read_page, route_prefix
+from .models import Delivery, DeliveryStatus, Subscription
+
+DISPATCH_PAGE = 500
+
+
+# --------------------------------------------------------------------------
+# SSRF
+# --------------------------------------------------------------------------
+
+
+def resolve_target(url: str) -> list[str]:
+    """The addresses ``url``'s host resolves to, all of them allowed as
+    webhook targets; ``ValidationError`` on ``target_url`` otherwise."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValidationError({"target_url": "Give an http or https URL with a host."})
+    host = parts.hostname
+    allow_private = settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS
+    if not allow_private and host.lower().rstrip(".") in {h.lstrip(".").lower() for h in settings.ALLOWED_HOSTS}:
+        raise ValidationError({"target_url": "This URL points at the tracker itself."})
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError, ValueError):
+        raise ValidationError({"target_url": f"The host {host!r} does not resolve."}) from None
+    addresses = sorted({info[4][0] for info in infos})
+    if not allow_private:
+        for address in addresses:
+            ip = ipaddress.ip_address(address.split("%")[0])
+            if not ip.is_global or ip.is_multicast:
+                raise ValidationError(
+                    {
+                        "target_url": f"The host resolves to {address}, a loopback, private, link-local, multicast "
+                        "or reserved address; webhooks go to public addresses only (SSRF)."
+                    }
+                )
+    return addresses
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, address, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._address = address
+
+    def connect(self):
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, address, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._address = address
+
+    def connect(self):
+        sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+
+
+def post(url: str, body: bytes, headers: dict) -> int:
+    """POST ``body`` to ``url`` at an address that passed the SSRF check;
+    the response's status code. Raises ``ValidationError`` (refused target)
+    or ``OSError``/``http.client.HTTPException`` (network)."""
+    address = resolve_target(url)[0]
+    parts = urlsplit(url)
+    timeout = settings.WEBHOOKS_TIMEOUT_SECONDS
+    if parts.scheme == "https":
+        connection = _PinnedHTTPSConnection(
+            address, parts.hostname, parts.port, timeout=timeout, context=ssl.create_default_context()
+        )
+    else:
+        connection = _PinnedHTTPConnection(address, parts.hostname, parts.port, timeout=timeout)
+    path = parts.path or "/"
+    if parts.query:
+        path += "?" + parts.query
+    try:
+        connection.request("POST", path, body=body, headers=headers)
+        response = connection.getresponse()
+        response.read(65536)
+        return response.status
+    finally:
+        connection.close()
+
+
+# --------------------------------------------------------------------------
+# Deliveries
+# --------------------------------------------------------------------------
+
+
+def signed_request(delivery: Delivery, now: dt.datetime | None = None) -> tuple[bytes, dict]:
+    """The body and headers of one attempt (Standard Webhooks)."""
+    body = json.dumps(delivery.payload, cls=DjangoJSONEncoder, separators=(",", ":"), ensure_ascii=False)
+    now = now or timezone.now()
+    signature = Webhook(delivery.subscription.secret).sign(delivery.message_id, now, body)
+    headers = {
+        "content-type": "application/json",
+        "user-agent": "policy-proposal-tracker-webhooks",
+        "webhook-id": delivery.message_id,
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": signature,
+    }
+    return body.encode(), headers
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """Wait after the ``attempts``-th failure: base * 2**(attempts-1), at most a day."""
+    seconds = settings.WEBHOOKS_BACKOFF_SECONDS * 2 ** max(attempts - 1, 0)
+    return dt.timedelta(seconds=min(seconds, 86400))
+
+
+def dispatch() -> int:
+    """Turn the feed's changes past each active subscription's
+    ``dispatched_seq`` into deliveries and queue them; returns how many.
+    A subscription is locked while it is dispatched (``skip_locked``: two
+    workers never dispatch one twice)."""
+    made = 0
+    for pk in Subscription.objects.filter(active=True).values_list("pk", flat=True):
+        with transaction.atomic():
+            subscription = Subscription.objects.select_for_update(skip_locked=True).filter(pk=pk).first()
+            if subscription is None:
+                continue
+            kinds = [k for k in KINDS if not subscription.resource_types or k in subscription.resource_types]
+            rows, _more = read_page(
+                after=subscription.dispatched_seq,
+                limit=DISPATCH_PAGE,
+                kinds=kinds,
+                proposal_id=subscription.proposal_pk,
+            )
+            if not rows:
+                continue
+            entries = build_entries(rows, lambda route: route_prefix(route, settings.PUBLIC_BASE_URL))
+            deliveries = [
+                Delivery(
+                    subscription=subscription,
+                    seq=entry["seq"],
+                    event_type=f"{entry['resource_type']}.{entry['change']}",
+                    payload=json.loads(
+                        json.dumps(
+                            {
+                                "type": f"{entry['resource_type']}.{entry['change']}",
+                                "timestamp": entry["time"],
+                                "data": entry,
+                            },
+                            cls=DjangoJSONEncoder,
+                        )
+                    ),
+                )
+                for entry in entries
+            ]
+            Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
+            subscription.dispatched_seq = rows[-1]["change_seq"]
+            subscription.save(update_fields=["dispatched_seq"])
+            made += len(deliveries)
+            if _more:
+                transaction.on_commit(enqueue_dispatch)
+    if made:
+        enqueue_due()
+    return made
+
+
+def enqueue_due(*, restarting: bool = False) -> int:
+    """Queue a delivery task for every pending delivery that is due and not
+    being attempted; returns how many. ``restarting`` (the worker's start):
+    also those whose attempt a killed worker cut off, each to run when its
+    lease expires."""
+    from .tasks import deliver
+
+    now = timezone.now()
+    pending = Delivery.objects.filter(status=DeliveryStatus.PENDING)
+    if not restarting:
+        pending = pending.filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now), next_attempt_at__lte=now)
+    count = 0
+    for pk, due, lease in pending.values_list("pk", "next_attempt_at", "lease_until"):
+        run_after = max(due, lease or due)
+        (deliver.using(run_after=run_after) if run_after > now else deliver).enqueue(pk)
+        count += 1
+    return count
+
+
+def attempt(delivery_id: int) -> str:
+    """One attempt at a delivery: take its lease, POST, record the outcome,
+    and on failure schedule the next try with exponential backoff (or give
+    up after ``WEBHOOKS_MAX_ATTEMPTS``). Returns the delivery's status."""
+    now = timezone.now()
+    with transaction.atomic():
+        delivery = (
+            Delivery.objects.select_for_update(skip_locked=True)
+            .select_related("subscription")
+            .filter(pk=delivery_id)
+            .first()
+        )
+        if delivery is None or delivery.status != DeliveryStatus.PENDING:
+            return delivery.status if delivery else "missing"
+        if (delivery.lease_until and delivery.lease_until > now) or delivery.next_attempt_at > now:
+            return "not due"
+        delivery.attempts += 1
+        # Long enough for the POST to time out; a worker killed mid-attempt
+        # leaves it to expire and the delivery is tried again.
+        delivery.lease_until = now + dt.timedelta(seconds=settings.WEBHOOKS_TIMEOUT_SECONDS * 2 + 1)
+        delivery.save(update_fields=["attempts", "lease_until"])
+    body, headers = signed_request(delivery)
+    error, code = "", None
+    try:
+        code = post(delivery.subscription.target_url, body, headers)
+        if not 200 <= code < 300:
+            error = f"HTTP {code}"
+    except ValidationError as exc:
+        error = "; ".join(exc.messages)
+    except (OSError, http.client.HTTPException) as exc:
+        error = f"{type(exc).__name__}: {exc}"[:1000]
+    delivery.lease_until = None
+    delivery.last_status_code = code
+    delivery.last_error = error
+    if not error:
+        delivery.status = DeliveryStatus.SUCCEEDED
+        delivery.delivered_at = timezone.now()
+    elif delivery.attempts >= settings.WEBHOOKS_MAX_ATTEMPTS:
+        delivery.status = DeliveryStatus.FAILED
+    else:
+        delivery.next_attempt_at = timezone.now() + backoff(delivery.attempts)
+    delivery.save(
+        update_fields=["lease_until", "last_status_code", "last_error", "status", "delivered_at", "next_attempt_at"]
+    )
+    if delivery.status == DeliveryStatus.PENDING:
+        from .tasks import deliver
+
+        deliver.using(run_after=delivery.next_attempt_at).enqueue(delivery.pk)
+    return delivery.status
+
+
+def enqueue_dispatch() -> None:
+    from .tasks import dispatch_changes
+
+    dispatch_changes.enqueue()
+
+
+def dispatch_if_subscribed() -> None:
+    """Run after a write batch commits: queue a dispatch when anyone is
+    subscribed. Only a task row is written (no HTTP call in the request)."""
+    if Subscription.objects.filter(active=True).exists():
+        enqueue_dispatch()
+
+
+def changes_sealed_receiver(sender, last_seq, using, **kwargs):
+    """``changes_sealed`` receiver: dispatch once the batch has committed."""
+    transaction.on_commit(dispatch_if_subscribed, using=using)
