@@ -948,8 +948,6 @@ pre_create_historical_record.connect(copy_changed_fields, dispatch_uid="change_f
 models.signals.m2m_changed.connect(links_changed, sender=Proposal.topics.through, dispatch_uid="change_feed_topics")
 models.signals.m2m_changed.connect(links_changed, sender=Proposal.parties.through, dispatch_uid="change_feed_parties")
 
-from .webhooks.models import Delivery, Subscription  # noqa: E402, F401 (the app's models live in this module)
-
 # Tracking after a proposal is put forward (participation, aliases): a
 # subpackage of its own, imported here so the app label stays "proposals".
 # Suggestions from a new document: a subpackage of its own, imported here
@@ -964,3 +962,4 @@ from .tracking.models import (  # noqa: E402, F401
     TopicAlias,
     VenueAlias,
 )
+from .webhooks.models import Delivery, Subscription  # noqa: E402, F401 (the app's models live in this module)

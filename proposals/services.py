@@ -470,7 +470,9 @@ def record_save(*, instance: models.Model, user: AbstractBaseUser | None = None,
         reason = "created" if adding else "changed " + ", ".join(changed)
         versioned = hasattr(instance, "version")
         # The change feed lists an update's fields (bookkeeping included) on its history row.
-        changed_fields = None if adding else sorted(changed + [f for f in ("version", "updated_at") if hasattr(instance, f)])
+        changed_fields = (
+            None if adding else sorted(changed + [f for f in ("version", "updated_at") if hasattr(instance, f)])
+        )
         if versioned:
             # Its one history row is written when the batch ends.
             instance.skip_history_when_saving = True

@@ -3,8 +3,8 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from ..suggestions.api import SourceSuggestView, SuggestionViewSet
 from ..changes.views import ChangeFeedView
+from ..suggestions.api import SourceSuggestView, SuggestionViewSet
 from ..versions.views import CiteView, VersionDetailView, VersionListView
 from ..webhooks.views import SubscriptionViewSet
 from . import views

@@ -13,19 +13,38 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
-from ..models import Actor, Evidence, Proponent, Proposal, ProposalRelation, Source, StatusEvent, Topic, Venue
+from ..models import (
+    Actor,
+    ActorAlias,
+    Evidence,
+    Participation,
+    Proponent,
+    Proposal,
+    ProposalAlias,
+    ProposalRelation,
+    Source,
+    StatusEvent,
+    Topic,
+    TopicAlias,
+    Venue,
+    VenueAlias,
+)
 
 
 @dataclass(frozen=True)
 class Kind:
     """One resource type of the feed: its model, the route of its detail
     URL (``None`` for parts of a proposal, shown in the proposal's
-    representation) and the column naming its proposal."""
+    representation) and the column naming its proposal. ``owner`` names
+    the kind and column of the record a part without a proposal belongs to
+    (an actor's aliases are shown in the actor's representation): its entry's
+    ``url`` is that record's."""
 
     name: str
     model: type
     route: str | None
     proposal_column: str | None
+    owner: tuple[str, str] | None = None
 
 
 KINDS: dict[str, Kind] = {
@@ -36,10 +55,15 @@ KINDS: dict[str, Kind] = {
         Kind("proponent", Proponent, None, "proposal_id"),
         Kind("status_event", StatusEvent, None, "proposal_id"),
         Kind("relation", ProposalRelation, None, "from_proposal_id"),
+        Kind("participation", Participation, None, "proposal_id"),
+        Kind("proposal_alias", ProposalAlias, None, "proposal_id"),
         Kind("actor", Actor, "actor-detail", None),
         Kind("venue", Venue, "venue-detail", None),
         Kind("source", Source, "source-detail", None),
         Kind("topic", Topic, "topic-detail", None),
+        Kind("actor_alias", ActorAlias, None, None, owner=("actor", "actor_id")),
+        Kind("venue_alias", VenueAlias, None, None, owner=("venue", "venue_id")),
+        Kind("topic_alias", TopicAlias, None, None, owner=("topic", "topic_id")),
     )
 }
 
@@ -68,11 +92,15 @@ def read_page(*, after: int, limit: int, kinds: list[str], proposal_id: int | No
         columns += [c for c in ("version", "slug") if _has(history, c)]
         if kind.proposal_column and kind.proposal_column != "id":
             columns.append(kind.proposal_column)
+        if kind.owner:
+            columns.append(kind.owner[1])
         rows = list(queryset.order_by("change_seq").values(*columns)[: limit + 1])
         for row in rows:
             row["kind"] = name
             if kind.proposal_column:
                 row["proposal_id"] = row[kind.proposal_column]
+            if kind.owner:
+                row["owner_id"] = row[kind.owner[1]]
         streams.append(rows)
     merged = list(heapq.merge(*streams, key=lambda row: row["change_seq"]))
     return merged[:limit], len(merged) > limit
@@ -94,6 +122,8 @@ def current_slugs(rows: list[dict]) -> dict[tuple[str, int], str]:
             wanted.setdefault(row["kind"], set()).add(row["id"])
         if row.get("proposal_id") is not None:
             wanted.setdefault("proposal", set()).add(row["proposal_id"])
+        if kind.owner and row.get("owner_id") is not None:
+            wanted.setdefault(kind.owner[0], set()).add(row["owner_id"])
     slugs: dict[tuple[str, int], str] = {}
     for name, ids in wanted.items():
         model = KINDS[name].model
@@ -141,7 +171,7 @@ def build_entries(rows: list[dict], prefix_for) -> list[dict]:
                 "resource_type": row["kind"],
                 "id": row["id"],
                 "slug": own_slug,
-                "url": url(kind.route, own_slug) if kind.route else url("proposal-detail", proposal_slug),
+                "url": _entry_url(kind, row, own_slug, proposal_slug, slugs, url),
                 "proposal": proposal_slug,
                 "change": CHANGE_TYPES[row["history_type"]],
                 "version": row.get("version"),
@@ -151,6 +181,17 @@ def build_entries(rows: list[dict], prefix_for) -> list[dict]:
             }
         )
     return out
+
+
+def _entry_url(kind: Kind, row: dict, own_slug, proposal_slug, slugs, url):
+    """Where a client re-reads what changed: the record itself, its
+    proposal (a part), or the record it belongs to (an actor's alias)."""
+    if kind.route:
+        return url(kind.route, own_slug)
+    if kind.owner:
+        owner = KINDS[kind.owner[0]]
+        return url(owner.route, slugs.get((owner.name, row.get("owner_id"))))
+    return url("proposal-detail", proposal_slug)
 
 
 def route_prefix(route: str, base: str) -> str:

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from ..changes.models import ChangeLogged
 from ..models import (
     BLANK_MESSAGE,
     PADDED_MESSAGE,
@@ -110,7 +111,7 @@ class Participation(models.Model):
     )
     recorded_at = models.DateTimeField(auto_now_add=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[ChangeLogged])  # numbered in the change feed
 
     class Meta:
         ordering = ["proposal_id", "party_id", "occurred_on", "id"]
@@ -253,7 +254,7 @@ class ActorAlias(AliasBase):
 
     owner_field = "actor"
     actor = models.ForeignKey(Actor, on_delete=models.CASCADE, related_name="aliases")
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[ChangeLogged])  # numbered in the change feed
     Meta = _alias_meta("actor", "actoralias")
 
 
@@ -262,7 +263,7 @@ class VenueAlias(AliasBase):
 
     owner_field = "venue"
     venue = models.ForeignKey(Venue, on_delete=models.CASCADE, related_name="aliases")
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[ChangeLogged])  # numbered in the change feed
     Meta = _alias_meta("venue", "venuealias")
 
 
@@ -271,7 +272,7 @@ class TopicAlias(AliasBase):
 
     owner_field = "topic"
     topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="aliases")
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[ChangeLogged])  # numbered in the change feed
     Meta = _alias_meta("topic", "topicalias")
 
 
@@ -281,7 +282,7 @@ class ProposalAlias(AliasBase):
 
     owner_field = "proposal"
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="aliases")
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[ChangeLogged])  # numbered in the change feed
     Meta = _alias_meta("proposal", "proposalalias")
 
 

@@ -22,7 +22,19 @@ from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Subquery
 
-from ..models import Actor, Evidence, Proponent, Proposal, ProposalRelation, Source, StatusEvent, Topic, Venue
+from ..models import (
+    Actor,
+    Evidence,
+    Participation,
+    Proponent,
+    Proposal,
+    ProposalAlias,
+    ProposalRelation,
+    Source,
+    StatusEvent,
+    Topic,
+    Venue,
+)
 
 
 def proposal_history():
@@ -82,7 +94,13 @@ def rebuild(row) -> Proposal:
     evidence = _latest(Evidence, seq, proposal_id=proposal.pk)
     events = _latest(StatusEvent, seq, proposal_id=proposal.pk)
     relations = _latest(ProposalRelation, seq, from_proposal_id=proposal.pk)
-    actor_ids = {link.actor_id for link in proponents.values()} | set(links.get("parties", []))
+    participation = _latest(Participation, seq, proposal_id=proposal.pk)
+    aliases = _latest(ProposalAlias, seq, proposal_id=proposal.pk)
+    actor_ids = (
+        {link.actor_id for link in proponents.values()}
+        | set(links.get("parties", []))
+        | {row.party_id for row in participation.values()}
+    )
     actors = _by_ids(Actor, seq, actor_ids)
     topics = _by_ids(Topic, seq, links.get("topics", []))
     sources = _by_ids(Source, seq, {quote.source_id for quote in evidence.values()})
@@ -92,6 +110,8 @@ def rebuild(row) -> Proposal:
     proposal.venue = venues.get(proposal.venue_id) if proposal.venue_id else None
     for link in proponents.values():
         link.actor = actors[link.actor_id]
+    for row in participation.values():
+        row.party = actors[row.party_id]
     for quote in evidence.values():
         quote.source = sources[quote.source_id]
         # What Evidence.objects.with_source_prefix() annotates.
@@ -112,6 +132,12 @@ def rebuild(row) -> Proposal:
         "evidence": sorted(evidence.values(), key=lambda e: (e.source_id, e.start, e.pk)),
         "events": sorted(events.values(), key=lambda e: (e.occurred_on, e.recorded_at, e.pk)),
         "relations_out": sorted(kept_relations, key=lambda r: (r.relation_type, r.to_proposal_id)),
+        # Meta.ordering of each; the serializer groups participation per party.
+        "participation": sorted(
+            participation.values(),
+            key=lambda r: (r.proposal_id, r.party_id, r.occurred_on is None, r.occurred_on, r.pk),
+        ),
+        "aliases": sorted(aliases.values(), key=lambda a: (a.name, a.pk)),
     }
     return proposal
 
