@@ -1,4 +1,6 @@
-"""Atom feeds of proposals' news: status events recorded and quotes added.
+"""Atom feeds of proposals' news: status events recorded, participation
+(a party's signature, ratification, entry into force...) recorded, and
+quotes added.
 
 Three feeds, all newest first, ``FEED_SIZE`` entries:
 
@@ -8,9 +10,6 @@ Three feeds, all newest first, ``FEED_SIZE`` entries:
   filters (its ``ProposalFilterSet``): a malformed filter is the same 400
   problem JSON;
 - ``/feeds/all.atom``: every proposal.
-
-Participation (who took part in a proposal) is not in them yet: that part
-of a proposal is being added on another branch.
 
 Each entry links to the proposal's API representation and, for a status
 event, names the status and its date; its id is a stable ``tag:`` URI
@@ -31,7 +30,7 @@ from rest_framework.exceptions import ValidationError
 
 from ..api.errors import PROBLEM_CONTENT_TYPE, flatten_errors, problem
 from ..api.filters import ProposalFilterSet, refuse_out_of_range_datetimes, without_empty_values
-from ..models import STATUS_EXPLANATIONS, Evidence, Proposal, Status, StatusEvent
+from ..models import STATUS_EXPLANATIONS, Evidence, Participation, Proposal, Status, StatusEvent
 
 FEED_SIZE = 50
 STATUS_LABELS = dict(Status.choices)
@@ -49,8 +48,9 @@ class Item:
 
 
 def _items(proposals) -> list[Item]:
-    """The newest ``FEED_SIZE`` status events and quotes of ``proposals``
-    (a queryset), merged newest first: two queries."""
+    """The newest ``FEED_SIZE`` status events, participation rows and
+    quotes of ``proposals`` (a queryset), merged newest first: three
+    queries."""
     events = (
         StatusEvent.objects.filter(proposal__in=proposals)
         .select_related("proposal")
@@ -62,6 +62,33 @@ def _items(proposals) -> list[Item]:
         .select_related("proposal", "source")
         .only("id", "quote", "created_at", "proposal__slug", "proposal__title", "source__title")
         .order_by("-created_at", "-id")[:FEED_SIZE]
+    )
+    participation = (
+        Participation.objects.filter(proposal__in=proposals)
+        .select_related("proposal", "party")
+        .only(
+            "id",
+            "action",
+            "occurred_on",
+            "note",
+            "recorded_at",
+            "party__name",
+            "proposal__slug",
+            "proposal__title",
+        )
+        .order_by("-recorded_at", "-id")[:FEED_SIZE]
+    )
+    participation_items = (
+        Item(
+            "participation",
+            row.pk,
+            row.proposal.slug,
+            row.proposal.title,
+            row.recorded_at,
+            f"{row.describe()}: {row.proposal.title}",
+            f"{row.describe()}. {row.note}".strip(),
+        )
+        for row in participation
     )
     event_items = (
         Item(
@@ -87,7 +114,8 @@ def _items(proposals) -> list[Item]:
         )
         for q in quotes
     )
-    return list(heapq.merge(event_items, quote_items, key=lambda item: item.when, reverse=True))[:FEED_SIZE]
+    merged = heapq.merge(event_items, participation_items, quote_items, key=lambda item: item.when, reverse=True)
+    return list(merged)[:FEED_SIZE]
 
 
 class ProposalNewsFeed(Feed):

@@ -52,6 +52,16 @@ def test_a_proposal_feed_shows_new_quotes_and_the_representation_links_to_it(cli
 
 
 @pytest.mark.django_db
+def test_a_proposal_feed_shows_a_partys_ratification(client, proposal, actor):
+    from proposals.tracking import services as tracking
+
+    tracking.participation_record(proposal=proposal, party=actor, action="ratified", occurred_on=dt.date(2017, 6, 9))
+    newest = parse(client, f"/feeds/proposals/{proposal.slug}.atom").entries[0]
+    assert newest.title == f"{actor.name} ratified, 2017-06-09: Anti-extremism treaty"
+    assert newest.id.endswith(":proposals/participation/" + str(proposal.participation.get().pk))
+
+
+@pytest.mark.django_db
 def test_a_search_feed_matches_what_the_list_matches(client, proposal):
     services.proposal_create(slug="other", title="Border posts", proposed_on=dt.date(2016, 1, 1))
     titles = {entry.title for entry in parse(client, "/feeds/proposals.atom?q=border").entries}
@@ -70,7 +80,7 @@ def test_bad_feed_requests_are_problem_json(client, proposal):
 def test_feeds_cost_a_fixed_number_of_queries(client, proposal, size, django_assert_num_queries):
     for i in range(size):
         services.status_event_record(proposal=proposal, status=Status.STALLED, occurred_on=dt.date(2016, 1, 1 + i))
-    with django_assert_num_queries(3):  # the proposal, its events, its quotes
+    with django_assert_num_queries(4):  # the proposal, its events, its participation, its quotes
         client.get("/feeds/proposals/anti-extremism-treaty.atom")
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):
         client.get("/feeds/all.atom")
