@@ -204,7 +204,9 @@ class ProponentSerializer(StrictFieldsMixin, serializers.Serializer):
         actor = Actor.objects.filter(pk=attrs["actor_id"]).first()
         if actor is None:
             raise serializers.ValidationError({"id": [f"No actor with id {attrs['actor_id']}."]})
-        return {"actor": actor, "role": attrs["role"], "is_primary": attrs["is_primary"]}
+        # A partial update (PATCH) applies no field defaults to nested items,
+        # so an item without "primary" has no is_primary: it is not primary.
+        return {"actor": actor, "role": attrs["role"], "is_primary": attrs.get("is_primary", False)}
 
 
 class RelationSerializer(StrictFieldsMixin, serializers.Serializer):

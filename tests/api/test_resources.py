@@ -279,6 +279,17 @@ def test_two_primary_proponents_are_refused(db, editor_api):
     assert not Proposal.objects.filter(slug="two-primaries").exists()
 
 
+def test_a_patch_of_proponents_without_primary_sets_them_not_primary(db, editor_api):
+    # Was a 500 (KeyError): a partial update applies no defaults to nested items.
+    actor = ActorFactory()
+    ProposalFactory(slug="patched")
+    response = write(
+        editor_api, "patch", f"{API}/proposals/patched/", {"proponents": [{"id": actor.pk, "role": "endorsed"}]}
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["proponents"] == [{"id": actor.pk, "name": actor.name, "role": "endorsed", "primary": False}]
+
+
 def test_unknown_linked_records_are_refused_naming_the_nested_field(db, editor_api):
     response = editor_api.post(
         f"{API}/proposals/",
