@@ -560,8 +560,16 @@ class Proposal(VersionedModel):
     # loads included, and a GIN index serves ``?q=``; SQLite leaves it empty
     # and searches with LIKE instead.
     search_vector = SearchVectorField(null=True, editable=False)
+    # The list row as ProposalListSerializer renders it, written by the write
+    # batch's flush (proposals/representations/stored.py), and the
+    # ``updated_at`` it was rendered at: a row whose stamp differs is stale
+    # and rendered afresh on read. Text, not jsonb: jsonb reorders keys.
+    list_json = models.TextField(null=True, editable=False)
+    list_json_at = models.DateTimeField(null=True, editable=False)
 
-    history = HistoricalRecords(excluded_fields=["search_vector"], bases=[ProposalHistoryLinks])
+    history = HistoricalRecords(
+        excluded_fields=["search_vector", "list_json", "list_json_at"], bases=[ProposalHistoryLinks]
+    )
     objects = ProposalQuerySet.as_manager()
 
     class Meta:
@@ -924,3 +932,6 @@ class StatusEvent(models.Model):
             raise ValidationError({"occurred_on": EVENT_BEFORE_PROPOSAL.format(proposed_on=proposed_on.isoformat())})
         if self.evidence_id and self.proposal_id and self.evidence.proposal_id != self.proposal_id:
             raise ValidationError({"evidence": "The evidence belongs to another proposal."})
+
+
+from .representations.models import ChangeSequence  # noqa: E402,F401  (app label proposals)

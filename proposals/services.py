@@ -52,6 +52,7 @@ from .models import (
     Venue,
     check_one_primary,
 )
+from .representations import stored
 
 #: What each generic save may set, per model. Anything else (``status``,
 #: ``version``, ``sha256``, timestamps) is the server's and is refused.
@@ -155,6 +156,10 @@ class _Batch:
             for model, pks in by_model.items():
                 self._bump(model, sorted(pks), pending)
             done.update(pending)
+        # Stored list rows of every proposal saved or marked, then the change
+        # sequence (last: its row lock is held until commit).
+        stored.refresh_list_rows(pk for model, pk in self.saved if model is Proposal)
+        stored.bump_sequence()
 
     def _bump(self, model, pks: list[int], pending) -> None:
         queryset = model._base_manager.select_for_update().filter(pk__in=pks).order_by("pk")

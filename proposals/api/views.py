@@ -12,6 +12,7 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 
 from .. import services
 from ..models import Actor, Evidence, Proposal, Source, StatusEvent, Topic, Venue
+from ..representations import stored
 from .export import proposal_csv_response
 from .filters import ActorFilterSet, ProposalFilterSet, SourceFilterSet, VenueFilterSet
 from .mixins import (
@@ -180,6 +181,8 @@ class ProposalViewSet(ConditionalWriteMixin, HistoryMixin, viewsets.ModelViewSet
             queryset = self.filter_queryset(self.get_queryset())
             prefix = request.build_absolute_uri(reverse("proposal-detail", kwargs={"slug": "x"}))[:-2]
             return proposal_csv_response(self, request, queryset, prefix)
+        if request.accepted_renderer.format == "json" and stored.stored_path_applies():
+            return stored.list_response(self, request)  # the same bytes from stored rows
         return super().list(request, *args, **kwargs)
 
     def perform_destroy(self, instance):
