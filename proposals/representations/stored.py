@@ -165,11 +165,9 @@ def none_match(request, etag: str) -> bool:
     header = request.META.get("HTTP_IF_NONE_MATCH")
     if not header:
         return False
-    for member in header.split(","):
-        member = member.strip()
-        if member == "*" or member.removeprefix("W/") == etag:
-            return True
-    return False
+    from ..api.mixins import if_none_match_hits
+
+    return if_none_match_hits(header, etag)
 
 
 def not_modified(etag: str) -> HttpResponse:
@@ -255,3 +253,16 @@ def cached_count(queryset, compute, cap: int):
         value = compute()
         cache.set(key, value, 300)
     return value
+
+
+class ListNotModifiedMixin:
+    """For a viewset whose list is served by ``list_response``: answers a
+    conditional GET of the list with 304 before DRF runs (see
+    ``early_list_not_modified``)."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if self.action_map.get(request.method.lower()) == "list" and stored_path_applies():
+            response = early_list_not_modified(request)
+            if response is not None:
+                return response
+        return super().dispatch(request, *args, **kwargs)
