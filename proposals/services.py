@@ -101,6 +101,13 @@ PART_OWNERS: dict[type[models.Model], tuple[str, ...]] = {
 }
 
 
+#: Rows per UPDATE when a batch bumps many records (a rename's fan-out):
+#: Django's bulk_update is one CASE per column with a branch per row, which
+#: PostgreSQL evaluates per row, so one statement for 4,000 proposals took
+#: longer than the 10 s statement timeout (docs/PERFORMANCE.md).
+BUMP_BATCH = 500
+
+
 def _clip(reason: str) -> str:
     """A history reason that fits its column (100 characters)."""
     return reason if len(reason) <= 100 else reason[:99] + "…"
@@ -202,7 +209,9 @@ class _Batch:
         for obj, fields in changed:
             by_fields[tuple(fields)].append(obj)
         for fields, objs in by_fields.items():
-            bulk_update_with_history(objs, model, list(fields), default_user=self.user, default_date=self.now)
+            bulk_update_with_history(
+                objs, model, list(fields), batch_size=BUMP_BATCH, default_user=self.user, default_date=self.now
+            )
             for obj in objs:
                 for instance in self.instances.get((model, obj.pk), ()):
                     for name in fields:

@@ -11,7 +11,6 @@ import pytest
 from django.db import connection
 
 from proposals.models import Proposal
-
 from tests.factories import (
     ActorFactory,
     EvidenceFactory,
