@@ -96,6 +96,12 @@ def parse_args(argv=None):
         default=os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432"),
         help="PostgreSQL server URL without the database name",
     )
+    p.add_argument(
+        "--redis",
+        default=os.environ.get("BENCH_REDIS", ""),
+        help="REDIS_URL for the server's cache (throttle counters, cached counts), as in production; "
+        "BENCH_REDIS; empty: the embedded file cache",
+    )
     p.add_argument("--recreate", action="store_true", help="drop and recreate the scratch database first")
     p.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (2, one per core)")
     p.add_argument("--concurrency", type=int, default=2, help="client threads, i.e. requests in flight (2)")
@@ -235,6 +241,9 @@ def _django_env(args) -> dict:
         API_THROTTLE_ANON="1000000/minute",
         API_THROTTLE_USER="1000000/minute",
     )
+    env.pop("REDIS_URL", None)
+    if args.redis:
+        env["REDIS_URL"] = args.redis
     return env
 
 

@@ -477,7 +477,7 @@ class ProposalQuerySet(models.QuerySet):
         """Everything a detail view renders, in a fixed number of queries."""
         return (
             self.select_related("venue")
-            .defer("search_vector")
+            .defer("search_vector", "list_json", "detail_json")
             .prefetch_related(
                 Prefetch("proponents", queryset=Proponent.objects.select_related("actor")),
                 Prefetch("topics", queryset=Topic.objects.only("id", "slug", "name")),
@@ -566,9 +566,15 @@ class Proposal(VersionedModel):
     # and rendered afresh on read. Text, not jsonb: jsonb reorders keys.
     list_json = models.TextField(null=True, editable=False)
     list_json_at = models.DateTimeField(null=True, editable=False)
+    # The detail as ProposalSerializer renders it, stored by the first read
+    # after a change (rendering it in the write batch would multiply a
+    # rename's fan-out cost), with the same kind of stamp.
+    detail_json = models.TextField(null=True, editable=False)
+    detail_json_at = models.DateTimeField(null=True, editable=False)
 
     history = HistoricalRecords(
-        excluded_fields=["search_vector", "list_json", "list_json_at"], bases=[ProposalHistoryLinks]
+        excluded_fields=["search_vector", "list_json", "list_json_at", "detail_json", "detail_json_at"],
+        bases=[ProposalHistoryLinks],
     )
     objects = ProposalQuerySet.as_manager()
 

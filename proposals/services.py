@@ -171,7 +171,7 @@ class _Batch:
     def _bump(self, model, pks: list[int], pending) -> None:
         queryset = model._base_manager.select_for_update().filter(pk__in=pks).order_by("pk")
         if model is Proposal:
-            queryset = queryset.defer("search_vector")
+            queryset = queryset.defer("search_vector", "list_json", "detail_json")
         latest = {}
         if model is Proposal:
             resync = [pk for pk in pks if pk in self.resync]

@@ -130,7 +130,7 @@ PROPOSAL_EXAMPLE = {
         ),
     ),
 )
-class ProposalViewSet(stored.ListNotModifiedMixin, ConditionalWriteMixin, HistoryMixin, viewsets.ModelViewSet):
+class ProposalViewSet(stored.StoredRepresentationMixin, ConditionalWriteMixin, HistoryMixin, viewsets.ModelViewSet):
     """Policy proposals: who put each forward, where, its current status and
     its dated timeline, each claim backed by verbatim quotes.
 

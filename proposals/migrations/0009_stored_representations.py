@@ -33,5 +33,15 @@ class Migration(migrations.Migration):
             name="list_json_at",
             field=models.DateTimeField(editable=False, null=True),
         ),
+        migrations.AddField(
+            model_name="proposal",
+            name="detail_json",
+            field=models.TextField(editable=False, null=True),
+        ),
+        migrations.AddField(
+            model_name="proposal",
+            name="detail_json_at",
+            field=models.DateTimeField(editable=False, null=True),
+        ),
         migrations.RunPython(create_sequence, migrations.RunPython.noop),
     ]

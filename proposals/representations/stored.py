@@ -240,25 +240,49 @@ def early_list_not_modified(request):
     return not_modified(etag) if none_match(request, etag) else None
 
 
+#: Counts this process has read, by cache key (sequence and filters
+#: included, so an entry can never be wrong, only unused); bounded.
+_counts: dict[str, int] = {}
+COUNTS_KEPT = 512
+
+
 def cached_count(queryset, compute, cap: int):
-    """The count (capped at ``cap``) for a list queryset: from the cache when
-    the stored path gave it a key (valid while the change sequence stands),
-    else computed."""
+    """The count (capped at ``cap``) for a list queryset: when the stored
+    path gave it a key (valid while the change sequence stands), from this
+    process's memory, else the shared cache, else computed and kept in
+    both; without a key, computed."""
     key = getattr(queryset, "_count_cache_key", None)
     if key is None:
         return compute()
     key = f"{key}:{cap}"
+    local = cache.make_key(key)  # with the cache's prefix: one namespace per deployment
+    value = _counts.get(local)
+    if value is not None:
+        return value
     value = cache.get(key)
     if value is None:
         value = compute()
         cache.set(key, value, 300)
+    if len(_counts) >= COUNTS_KEPT:
+        _counts.clear()
+    _counts[local] = value
     return value
 
 
-class ListNotModifiedMixin:
-    """For a viewset whose list is served by ``list_response``: answers a
-    conditional GET of the list with 304 before DRF runs (see
-    ``early_list_not_modified``)."""
+#: Columns the stored detail reads.
+DETAIL_COLUMNS = ("id", "slug", "version", "updated_at", "detail_json", "detail_json_at")
+
+
+class StoredRepresentationMixin:
+    """For the proposal viewset: a conditional GET of the list is answered
+    with 304 before DRF runs (``early_list_not_modified``), and a JSON
+    detail is served from its stored text when that is current.
+
+    The detail is stored lazily: the first JSON read after a change renders
+    it through the view's serializer as usual and then stores the stored
+    rendering (with ``STORED_ORIGIN``), guarded by ``updated_at`` so a read
+    racing a write never stores an older text over a newer stamp. Later
+    reads are one query. The ETag is the version's, as before."""
 
     def dispatch(self, request, *args, **kwargs):
         if self.action_map.get(request.method.lower()) == "list" and stored_path_applies():
@@ -266,3 +290,46 @@ class ListNotModifiedMixin:
             if response is not None:
                 return response
         return super().dispatch(request, *args, **kwargs)
+
+    def retrieve(self, request, *args, **kwargs):
+        if request.accepted_renderer.format != "json" or not stored_path_applies():
+            return super().retrieve(request, *args, **kwargs)
+        from rest_framework.generics import get_object_or_404
+
+        from ..api.mixins import etag_for
+
+        lookup = {self.lookup_field: self.kwargs[self.lookup_url_kwarg or self.lookup_field]}
+        row = get_object_or_404(Proposal.objects.only(*DETAIL_COLUMNS), **lookup)
+        self.check_object_permissions(request, row)
+        if row.detail_json is None or row.detail_json_at != row.updated_at:
+            response = super().retrieve(request, *args, **kwargs)
+            instance = getattr(self, "_stored_instance", None)
+            if response.status_code == 200 and instance is not None:
+                _store_detail(self, instance)
+            return response
+        if request.headers.get("If-Match") is not None:
+            return super().retrieve(request, *args, **kwargs)  # its 412 rules, unchanged
+        if none_match(request, etag_for(row)):
+            from rest_framework.response import Response
+
+            return Response(status=304, headers={"ETag": etag_for(row)})
+        body = row.detail_json.encode()
+        if STORED_ORIGIN_JSON in body:
+            body = body.replace(STORED_ORIGIN_JSON, _origin_json(request))
+        response = HttpResponse(body, content_type="application/json")
+        response["ETag"] = etag_for(row)
+        return response
+
+    def get_object(self):
+        obj = super().get_object()
+        if self.request.method == "GET":
+            self._stored_instance = obj
+        return obj
+
+
+def _store_detail(view, instance) -> None:
+    serializer = view.get_serializer_class()(instance, context=_stored_context())
+    text = JSONRenderer().render(serializer.data).decode()
+    Proposal.objects.filter(pk=instance.pk, updated_at=instance.updated_at).update(
+        detail_json=text, detail_json_at=instance.updated_at
+    )

@@ -110,11 +110,16 @@ def rich_proposal(db, request):
 def test_proposal_detail_and_subresources_take_fixed_queries(api, rich_proposal, django_assert_num_queries):
     n = rich_proposal
 
-    # proposal (+venue), proponents, topics, parties, evidence (+sources), events, relations
-    with django_assert_num_queries(7):
+    # The first read after a change: the stored detail's row (stale), then
+    # proposal (+venue), proponents, topics, parties, evidence (+sources),
+    # events, relations, then storing the rendering.
+    with django_assert_num_queries(9):
         body = get(api, "/api/v1/proposals/rich/").json()
     for part in ("proponents", "topics", "parties", "evidence", "events", "related"):
         assert len(body[part]) == n, part
+    # Later reads: the stored detail, one query.
+    with django_assert_num_queries(1):
+        assert get(api, "/api/v1/proposals/rich/").json() == body
 
     # proposal, events
     with django_assert_num_queries(2):

@@ -253,3 +253,42 @@ def test_csv_and_html_are_not_answered_with_the_json_tag(api, corpus):
     response = api.get(f"{URL}?format=csv", HTTP_IF_NONE_MATCH=tag)
     assert response.status_code == 200
     assert api.get(URL, HTTP_ACCEPT="text/html", HTTP_IF_NONE_MATCH=tag).status_code == 200
+
+
+# ---------------------------------------------------------------------------
+# The stored detail
+# ---------------------------------------------------------------------------
+
+
+def test_the_stored_detail_is_the_serializer_detail_and_one_query(
+    api, corpus, editor, monkeypatch, settings, django_assert_num_queries
+):
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "tracker.example"]
+    slug = corpus["proposals"][1].slug
+    url = f"{URL}{slug}/"
+    first = api.get(url, HTTP_HOST="tracker.example")  # renders and stores
+    with django_assert_num_queries(1):
+        fast = api.get(url, HTTP_HOST="tracker.example")
+    monkeypatch.setattr(stored, "stored_path_applies", lambda: False)
+    slow = api.get(url, HTTP_HOST="tracker.example")
+    assert first.status_code == fast.status_code == slow.status_code == 200
+    assert fast.content == slow.content == first.content
+    assert fast["ETag"] == slow["ETag"]
+    assert b"http://tracker.example/api/v1/proposals/" in fast.content
+    monkeypatch.undo()
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "tracker.example"]
+    with django_assert_num_queries(1):
+        assert api.get(url, HTTP_IF_NONE_MATCH=fast["ETag"]).status_code == 304
+    # a rename elsewhere: the stamp no longer matches, the next read renders afresh
+    services.record_save(instance=Actor.objects.get(pk=corpus["org"].pk), name="Renamed org", user=editor)
+    again = api.get(url)
+    assert again.status_code == 200 and again["ETag"] != fast["ETag"]
+    assert b"Renamed org" in again.content
+    assert api.get(url).content == again.content
+
+
+def test_a_stale_detail_is_never_served(api, corpus):
+    slug = corpus["proposals"][2].slug
+    api.get(f"{URL}{slug}/")
+    Proposal.objects.filter(slug=slug).update(title="Changed around the services", updated_at=dt.datetime.now(dt.UTC))
+    assert api.get(f"{URL}{slug}/").json()["title"] == "Changed around the services"
