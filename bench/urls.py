@@ -117,7 +117,7 @@ class PlainProposalList(generics.ListAPIView):
     queryset = (
         Proposal.objects.select_related("venue")
         .prefetch_related("proponents__actor", "topics")
-        .defer("search_vector", "list_json")
+        .defer(*(f for f in ("search_vector", "list_json", "detail_json") if hasattr(Proposal, f)))
         .order_by("-updated_at", "-id")
     )
 
