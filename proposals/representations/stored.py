@@ -49,6 +49,9 @@ STORED_ORIGIN_JSON = b'"http://\\u0000'
 #: Columns the stored page reads: the fragment, its stamp, and what the
 #: cursor and ordering need.
 STORED_COLUMNS = ("id", "slug", "updated_at", "list_json", "list_json_at")
+#: The stored renderings and their stamps: derived from the data, not data
+#: (a read may store a detail; tests comparing "nothing changed" skip them).
+STORED_FIELDS = ("list_json", "list_json_at", "detail_json", "detail_json_at")
 #: Proposals rendered per query and UPDATE when refreshing in bulk.
 CHUNK = 1000
 #: Part of every list ETag: change it when the list's shape changes in a
