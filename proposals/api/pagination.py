@@ -35,7 +35,7 @@ COUNT_CAP = 10_000
 def _wide(query) -> bool:
     """Whether a page's rows are costly to read and skip: per-row JSON
     subqueries, or the stored list rows."""
-    return bool(query.annotations.keys() & PER_ROW_COLUMNS) or "list_json" in query.deferred_loading[0]
+    return bool(query.annotations.keys() & PER_ROW_COLUMNS) or "list_json" in query.values_select
 
 
 class CappedCountPaginator(Paginator):
