@@ -86,8 +86,6 @@ MIDDLEWARE = [
     # Before CommonMiddleware, whose APPEND_SLASH would redirect API writes.
     "tracker.middleware.ApiOptionalSlashMiddleware",
     "tracker.middleware.BodySizeLimitMiddleware",
-    # A 304 for a conditional GET of the proposal list, before sessions and DRF.
-    "proposals.representations.middleware.ListNotModifiedMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

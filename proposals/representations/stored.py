@@ -235,8 +235,6 @@ def early_list_not_modified(request):
     ETag; otherwise ``None`` and the request proceeds as usual."""
     if request.method not in ("GET", "HEAD") or not request.META.get("HTTP_IF_NONE_MATCH"):
         return None
-    if getattr(request, "_list_not_modified_checked", False):
-        return None  # ListNotModifiedMiddleware asked already: no second sequence read
     if settings.API_READ_REQUIRES_AUTH or request.GET.get("format", "json") != "json":
         return None
     accept = request.META.get("HTTP_ACCEPT", "*/*")

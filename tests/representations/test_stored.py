@@ -242,6 +242,19 @@ def test_a_list_etag_answers_304_until_anything_changes(api, corpus, editor, dja
     assert b"Moved on" in changed.content
 
 
+def test_a_poll_is_answered_before_drf_runs(api, corpus, monkeypatch):
+    tag = api.get(URL)["ETag"]
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("DRF ran for a 304")
+
+    from rest_framework.views import APIView
+
+    monkeypatch.setattr(APIView, "dispatch", refuse)
+    response = api.get(URL, HTTP_IF_NONE_MATCH=tag)
+    assert response.status_code == 304 and response["ETag"] == tag
+
+
 def test_a_list_etag_does_not_skip_authentication_when_reads_need_it(api, corpus, settings):
     tag = api.get(URL)["ETag"]
     settings.API_READ_REQUIRES_AUTH = True
