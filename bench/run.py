@@ -7,8 +7,12 @@
    ``bench.urls`` URLconf that adds a baseline view).
 3. Drives it from this process with ``bench/load.py`` (bounded in requests
    and time, loopback only) and prints requests/s, p50/p99 latency and errors
-   per endpoint, and the API list's throughput as a fraction of the baseline
-   view's, measured in alternating rounds in the same run.
+   per endpoint. The list, the ``.values()`` baseline, a plain-DRF peer
+   (``bench/urls.py``), polling with the list's ETag (304), the detail and a
+   one-row detail baseline are measured in rotating rounds in the same run;
+   every ratio is printed as the median of its per-round values with the
+   spread. ``--sizes 100k,1M`` repeats it all per size, each size in its own
+   database; ``bench/writes.py`` times a rename's fan-out (rolled back).
 4. Captures ``EXPLAIN (ANALYZE, BUFFERS)`` of the SQL each endpoint really
    runs (``bench/explain.py``) and writes everything to
    ``bench/results/<UTC timestamp>.json``.
