@@ -60,7 +60,7 @@ def main(argv: list[str]) -> int:
         "stored_rows": (
             LIST,
             {},
-            lambda on: setattr(stored, "stored_path_applies", real_applies if on else (lambda: False)),
+            lambda on: setattr(stored, "stored_path_applies", real_applies if on else (lambda request=None: False)),
         ),
         "count_cache": (LIST, {}, lambda on: setattr(stored, "cached_count", real_cached if on else uncached)),
         "throttle_script": (
@@ -71,7 +71,7 @@ def main(argv: list[str]) -> int:
         "stored_detail": (
             detail,
             {},
-            lambda on: setattr(stored, "stored_path_applies", real_applies if on else (lambda: False)),
+            lambda on: setattr(stored, "stored_path_applies", real_applies if on else (lambda request=None: False)),
         ),
         "early_304": (
             LIST,

@@ -181,7 +181,7 @@ class ProposalViewSet(stored.StoredRepresentationMixin, ConditionalWriteMixin, H
             queryset = self.filter_queryset(self.get_queryset())
             prefix = request.build_absolute_uri(reverse("proposal-detail", kwargs={"slug": "x"}))[:-2]
             return proposal_csv_response(self, request, queryset, prefix)
-        if request.accepted_renderer.format == "json" and stored.stored_path_applies():
+        if request.accepted_renderer.format == "json" and stored.stored_path_applies(request):
             return stored.list_response(self, request)  # the same bytes from stored rows
         return super().list(request, *args, **kwargs)
 

@@ -222,9 +222,12 @@ def list_response(view, request):
     return response
 
 
-def stored_path_applies() -> bool:
-    """The stored page serves URLs under the root script prefix only (the
-    stored rows' paths are reversed without one)."""
+def stored_path_applies(request=None) -> bool:
+    """The stored texts serve URLs under the root script prefix only (the
+    stored rows' paths are reversed without one), and compact JSON only (an
+    ``Accept: application/json; indent=4`` gets the serializer path)."""
+    if request is not None and "indent" in (getattr(request, "accepted_media_type", "") or ""):
+        return False
     return get_script_prefix() == "/"
 
 
@@ -296,7 +299,7 @@ class StoredRepresentationMixin:
         return super().dispatch(request, *args, **kwargs)
 
     def retrieve(self, request, *args, **kwargs):
-        if request.accepted_renderer.format != "json" or not stored_path_applies():
+        if request.accepted_renderer.format != "json" or not stored_path_applies(request):
             return super().retrieve(request, *args, **kwargs)
         from rest_framework.generics import get_object_or_404
 

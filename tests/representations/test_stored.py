@@ -189,7 +189,7 @@ def test_the_stored_page_is_the_serializer_page_byte_for_byte(api, corpus, monke
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "tracker.example"]
     Proposal.objects.filter(pk=corpus["proposals"][0].pk).update(list_json=None)  # one row rendered on read
     fast = api.get(url, HTTP_HOST="tracker.example")
-    monkeypatch.setattr(stored, "stored_path_applies", lambda: False)
+    monkeypatch.setattr(stored, "stored_path_applies", lambda request=None: False)
     slow = api.get(url, HTTP_HOST="tracker.example")
     assert fast.status_code == slow.status_code == 200
     assert fast.content == slow.content
@@ -282,7 +282,7 @@ def test_the_stored_detail_is_the_serializer_detail_and_one_query(
     first = api.get(url, HTTP_HOST="tracker.example")  # renders and stores
     with django_assert_num_queries(1):
         fast = api.get(url, HTTP_HOST="tracker.example")
-    monkeypatch.setattr(stored, "stored_path_applies", lambda: False)
+    monkeypatch.setattr(stored, "stored_path_applies", lambda request=None: False)
     slow = api.get(url, HTTP_HOST="tracker.example")
     assert first.status_code == fast.status_code == slow.status_code == 200
     assert fast.content == slow.content == first.content
@@ -305,3 +305,10 @@ def test_a_stale_detail_is_never_served(api, corpus):
     api.get(f"{URL}{slug}/")
     Proposal.objects.filter(slug=slug).update(title="Changed around the services", updated_at=dt.datetime.now(dt.UTC))
     assert api.get(f"{URL}{slug}/").json()["title"] == "Changed around the services"
+
+
+def test_an_indented_json_request_gets_the_serializer_path(api, corpus):
+    for url in (URL, f"{URL}{corpus['proposals'][0].slug}/"):
+        response = api.get(url, HTTP_ACCEPT="application/json; indent=2")
+        assert response.status_code == 200
+        assert response.content.startswith(b"{\n  "), response.content[:20]
