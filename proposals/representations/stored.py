@@ -26,6 +26,8 @@ replaces its JSON form, ``"http://\\u0000``, with the request's own origin.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import hashlib
 import json
 from collections.abc import Iterable
@@ -135,11 +137,40 @@ def _store(rows: list[Proposal], texts: list[str], using: str) -> None:
 # --------------------------------------------------------------------------
 
 
+#: Set inside ``one_sequence_bump``: batches note a bump instead of making it.
+_deferred: contextvars.ContextVar[list | None] = contextvars.ContextVar("stored_deferred_bump", default=None)
+
+
 def bump_sequence(step: int = 1) -> None:
     """Move the change sequence by ``step``, in the current transaction.
-    Called last in the write batch's flush, so its row lock is held briefly."""
+    Called last in the write batch's flush, so its row lock is held from
+    there to the commit: briefly, unless the batch runs inside a longer
+    transaction (see ``one_sequence_bump``)."""
+    pending = _deferred.get()
+    if pending is not None:
+        pending.append(step)
+        return
     if not ChangeSequence.objects.filter(pk=1).update(value=F("value") + step):
         ChangeSequence.objects.get_or_create(pk=1, defaults={"value": step})
+
+
+@contextlib.contextmanager
+def one_sequence_bump():
+    """For many write batches inside one long transaction (the seed
+    loader): one bump when the block ends, still inside the transaction, so
+    the sequence's row lock is not held, and other writers not blocked on
+    it, for the whole load. Nothing is bumped if the block raises."""
+    if _deferred.get() is not None:
+        yield
+        return
+    pending: list[int] = []
+    token = _deferred.set(pending)
+    try:
+        yield
+    finally:
+        _deferred.reset(token)
+    if pending:
+        bump_sequence(sum(pending))
 
 
 def current_sequence() -> int:

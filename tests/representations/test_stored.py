@@ -312,3 +312,24 @@ def test_an_indented_json_request_gets_the_serializer_path(api, corpus):
         response = api.get(url, HTTP_ACCEPT="application/json; indent=2")
         assert response.status_code == 200
         assert response.content.startswith(b"{\n  "), response.content[:20]
+
+
+def test_the_seed_load_moves_the_sequence_once_at_its_end(db, monkeypatch):
+    """Each proposal is its own write batch inside the load's transaction;
+    bumping per batch would hold the sequence's row lock (blocking every
+    other writer) for the whole load."""
+    bumps = []
+    real = ChangeSequence.objects.filter
+
+    def spy(*args, **kwargs):
+        if kwargs == {"pk": 1}:
+            bumps.append(1)
+        return real(*args, **kwargs)
+
+    before = sequence() if ChangeSequence.objects.filter(pk=1).exists() else 0
+    monkeypatch.setattr(ChangeSequence.objects, "filter", spy)
+    load_seeds()
+    monkeypatch.undo()
+    assert sequence() > before
+    assert len(bumps) == 1
+    assert_stored_rows_current()
