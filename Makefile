@@ -84,10 +84,12 @@ schema: export DJANGO_SECRET_KEY ?= insecure-key-for-tests-only
 schema: $(BIN)/.installed-dev
 	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file tests/snapshots/openapi.yaml
 
-## make bench: throughput benchmark against PostgreSQL (see docs/PERFORMANCE.md)
+## make bench: throughput benchmark against PostgreSQL at 100k and 1M proposals (see docs/PERFORMANCE.md)
+# BENCH_SIZES=100k for one size; BENCH_REDIS=redis://... for the production cache; BENCH_PORT for a fixed port.
+BENCH_SIZES ?= 100k,1M
 bench: export DJANGO_SECRET_KEY ?= insecure-key-for-bench-only
 bench: $(BIN)/.installed-dev
-	$(BIN)/python bench/run.py $(BENCH_ARGS)
+	$(BIN)/python bench/run.py --sizes $(BENCH_SIZES) $(BENCH_ARGS)
 
 ## make eval: score the suggestion step (seed texts, later-news documents, 100 KB speed); see docs/SUGGESTIONS.md
 eval: export DJANGO_SECRET_KEY ?= insecure-key-for-eval-only

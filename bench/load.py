@@ -50,6 +50,7 @@ class Result:
             "rps": round(ok / self.seconds, 1) if self.seconds else 0.0,
             "p50_ms": round(percentile(lat, 50), 2),
             "p90_ms": round(percentile(lat, 90), 2),
+            "p95_ms": round(percentile(lat, 95), 2),
             "p99_ms": round(percentile(lat, 99), 2),
             "max_ms": round(lat[-1], 2) if lat else 0.0,
             "mean_ms": round(sum(lat) / len(lat), 2) if lat else 0.0,
@@ -75,9 +76,12 @@ def run(
     duration: float,
     max_requests: int,
     timeout: float = 30.0,
+    headers: dict | None = None,
+    expect: int = 200,
 ) -> Result:
     """Send GETs for ``paths`` (round robin) until ``duration`` seconds or
-    ``max_requests`` requests, whichever comes first."""
+    ``max_requests`` requests, whichever comes first. ``headers`` are added
+    to every request; a status other than ``expect`` counts as an error."""
     if host not in ALLOWED_HOSTS:
         raise ValueError(f"The benchmark only sends traffic to loopback, not {host!r}.")
     result = Result(name=name, paths=paths, concurrency=concurrency)
@@ -89,7 +93,7 @@ def run(
     def worker():
         local = Result(name=name, paths=paths, concurrency=concurrency)
         conn = http.client.HTTPConnection(host, port, timeout=timeout)
-        headers = {"Accept": "application/json", "Connection": "keep-alive"}
+        sent = {"Accept": "application/json", "Connection": "keep-alive", **(headers or {})}
         while True:
             n = next(ticket)
             if n >= max_requests or time.perf_counter() >= deadline:
@@ -97,14 +101,14 @@ def run(
             path = paths[n % len(paths)]
             t0 = time.perf_counter()
             try:
-                conn.request("GET", path, headers=headers)
+                conn.request("GET", path, headers=sent)
                 response = conn.getresponse()
                 body = response.read()
                 elapsed = (time.perf_counter() - t0) * 1000
                 local.requests += 1
                 local.bytes += len(body)
                 local.latencies_ms.append(elapsed)
-                if response.status != 200:
+                if response.status != expect:
                     local.errors += 1
                     if len(local.error_samples) < 5:
                         local.error_samples.append(f"{response.status} {path}: {body[:200]!r}")

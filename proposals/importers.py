@@ -46,6 +46,7 @@ from .models import (
     check_one_primary,
     locate_quote,
 )
+from .representations import stored
 from .tracking import services as tracking
 
 SEEDS_DIR = Path(settings.BASE_DIR) / "seeds"
@@ -732,6 +733,8 @@ def load_seeds(
     seed = SeedFile(data_file)
     idx = check(seed, sources_dir)
     report = Report()
-    with transaction.atomic():
+    # One change-sequence bump at the end: one per proposal would hold its
+    # row lock, and block every other writer, for the whole load.
+    with transaction.atomic(), stored.one_sequence_bump():
         Loader(seed, idx, overwrite=overwrite_staff_edits, report=report).run()
     return report

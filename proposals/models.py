@@ -484,7 +484,7 @@ class ProposalQuerySet(models.QuerySet):
         """Everything a detail view renders, in a fixed number of queries."""
         return (
             self.select_related("venue")
-            .defer("search_vector")
+            .defer("search_vector", "list_json", "detail_json")
             .prefetch_related(
                 Prefetch("proponents", queryset=Proponent.objects.select_related("actor")),
                 Prefetch("topics", queryset=Topic.objects.only("id", "slug", "name")),
@@ -574,8 +574,22 @@ class Proposal(VersionedModel):
     # loads included, and a GIN index serves ``?q=``; SQLite leaves it empty
     # and searches with LIKE instead.
     search_vector = SearchVectorField(null=True, editable=False)
+    # The list row as ProposalListSerializer renders it, written by the write
+    # batch's flush (proposals/representations/stored.py), and the
+    # ``updated_at`` it was rendered at: a row whose stamp differs is stale
+    # and rendered afresh on read. Text, not jsonb: jsonb reorders keys.
+    list_json = models.TextField(null=True, editable=False)
+    list_json_at = models.DateTimeField(null=True, editable=False)
+    # The detail as ProposalSerializer renders it, stored by the first read
+    # after a change (rendering it in the write batch would multiply a
+    # rename's fan-out cost), with the same kind of stamp.
+    detail_json = models.TextField(null=True, editable=False)
+    detail_json_at = models.DateTimeField(null=True, editable=False)
 
-    history = HistoricalRecords(excluded_fields=["search_vector"], bases=[ProposalHistoryLinks, ChangeLogged])
+    history = HistoricalRecords(
+        excluded_fields=["search_vector", "list_json", "list_json_at", "detail_json", "detail_json_at"],
+        bases=[ProposalHistoryLinks, ChangeLogged],
+    )
     objects = ProposalQuerySet.as_manager()
 
     class Meta:
@@ -952,6 +966,7 @@ models.signals.m2m_changed.connect(links_changed, sender=Proposal.parties.throug
 # subpackage of its own, imported here so the app label stays "proposals".
 # Suggestions from a new document: a subpackage of its own, imported here
 # so the app label stays "proposals".
+from .representations.models import ChangeSequence  # noqa: E402,F401  (app label proposals)
 from .suggestions.models import Suggestion, SuggestionKind, SuggestionState  # noqa: E402, F401
 from .tracking.models import (  # noqa: E402, F401
     PARTICIPATION_COLUMNS,

@@ -58,6 +58,7 @@ from .models import (
     VenueAlias,
     check_one_primary,
 )
+from .representations import stored
 
 #: What each generic save may set, per model. Anything else (``status``,
 #: ``version``, ``sha256``, timestamps) is the server's and is refused.
@@ -131,6 +132,13 @@ def _part_reason(instance, verb: str) -> str:
     return f"{instance._meta.verbose_name} {verb}" + (f": {label()}" if label is not None else "")
 
 
+#: Rows per UPDATE when a batch bumps many records (a rename's fan-out):
+#: Django's bulk_update is one CASE per column with a branch per row, which
+#: PostgreSQL evaluates per row, so one statement for 4,000 proposals took
+#: longer than the 10 s statement timeout (docs/PERFORMANCE.md).
+BUMP_BATCH = 500
+
+
 def _clip(reason: str) -> str:
     """A history reason that fits its column (100 characters)."""
     return reason if len(reason) <= 100 else reason[:99] + "…"
@@ -198,6 +206,10 @@ class _Batch:
             for model, pks in by_model.items():
                 self._bump(model, sorted(pks), pending)
             done.update(pending)
+        # Stored list rows of every proposal saved or marked, then the change
+        # sequence (last: its row lock is held until commit).
+        stored.refresh_list_rows(pk for model, pk in self.saved if model is Proposal)
+        stored.bump_sequence()
 
     def defer_history(self, instance, *, adding: bool, reason: str, changed_fields=None) -> None:
         """``instance`` was just saved without its history row (with
@@ -220,7 +232,7 @@ class _Batch:
     def _bump(self, model, pks: list[int], pending) -> None:
         queryset = model._base_manager.select_for_update().filter(pk__in=pks).order_by("pk")
         if model is Proposal:
-            queryset = queryset.defer("search_vector")
+            queryset = queryset.defer("search_vector", "list_json", "detail_json")
         latest = {}
         if model is Proposal:
             resync = [pk for pk in pks if pk in self.resync]
@@ -278,6 +290,7 @@ class _Batch:
                 objs,
                 model,
                 list(fields),
+                batch_size=BUMP_BATCH,
                 default_user=self.user,
                 default_date=self.now,
                 custom_historical_attrs={"changed_fields": list(history_fields)},

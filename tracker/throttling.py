@@ -120,6 +120,18 @@ def window_increment(key: str, seconds: int) -> int:
     kept beside it for ``Retry-After``. Atomic on Redis (``SET NX`` then
     ``INCR``) and on the embedded file cache (a lock file,
     ``tracker.cache.LockedFileBasedCache``)."""
+    client = _redis_client()
+    if client is not None:
+        # One round trip and no per-call client objects (measured: the
+        # portable path below costs three round trips, and a redis-py
+        # pipeline object ~0.25 ms of CPU to build): a script, atomic in
+        # Redis, that counts and opens the window on the first count.
+        global _window_script
+        if _window_script is None:
+            _window_script = client.register_script(WINDOW_SCRIPT)
+        full, start = cache.make_and_validate_key(key), cache.make_and_validate_key(f"{key}:start")
+        # The start in milliseconds, an int: Django's RedisCache stores ints unpickled.
+        return int(_window_script(keys=[full, start], args=[seconds, int(time.time() * 1000)], client=client))
     for _ in range(2):
         if cache.add(key, 0, timeout=seconds):
             cache.set(f"{key}:start", time.time(), timeout=seconds)
@@ -130,9 +142,35 @@ def window_increment(key: str, seconds: int) -> int:
     return 1
 
 
+#: KEYS: counter, window start; ARGV: window seconds, now in milliseconds.
+WINDOW_SCRIPT = """
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then
+  redis.call('EXPIRE', KEYS[1], ARGV[1])
+  redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[1])
+end
+return n
+"""
+_window_script = None
+
+
+def _redis_client():
+    """The raw client of Django's own Redis cache backend, or ``None`` for
+    any other backend (the embedded file cache keeps the portable path)."""
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache
+
+    backend = caches["default"]
+    if not isinstance(backend, RedisCache):
+        return None
+    return backend._cache.get_client(write=True)
+
+
 def window_wait(key: str, seconds: int) -> int:
     """Whole seconds (at least 1) until the window of ``key`` ends."""
     started = cache.get(f"{key}:start") or time.time()
+    if isinstance(started, int) and started > 10**11:  # milliseconds, from the Redis path above
+        started /= 1000
     return max(1, math.ceil(started + seconds - time.time()))
 
 

@@ -22,6 +22,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
+from ..representations.stored import cached_count
 from .filters import MAX_ID
 
 MAX_PAGE_SIZE = 200
@@ -31,13 +32,22 @@ PER_ROW_COLUMNS = {"proponent_rows", "topic_rows"}
 COUNT_CAP = 10_000
 
 
+def _wide(query) -> bool:
+    """Whether a page's rows are costly to read and skip: per-row JSON
+    subqueries, or the stored list rows."""
+    return bool(query.annotations.keys() & PER_ROW_COLUMNS) or "list_json" in query.values_select
+
+
 class CappedCountPaginator(Paginator):
     @cached_property
     def count(self):
         # COUNT over a LIMITed subquery: the database stops after COUNT_CAP + 1
         # rows. values("pk") keeps the per-row JSON columns out of it, and
         # order_by() the sort (a search would rank every match just to count).
-        return self.object_list.values("pk").order_by()[: COUNT_CAP + 1].count()
+        # The stored list path keys it by the change sequence and the filters
+        # (proposals/representations/stored.py), so a page reads it from the cache.
+        cap = COUNT_CAP
+        return cached_count(self.object_list, lambda: self.object_list.values("pk").order_by()[: cap + 1].count(), cap)
 
     @property
     def capped(self) -> bool:
@@ -47,7 +57,7 @@ class CappedCountPaginator(Paginator):
         page = super().page(number)
         window = page.object_list
         deep = page.start_index() > 1
-        if deep and hasattr(window, "query") and window.query.annotations.keys() & PER_ROW_COLUMNS:
+        if deep and hasattr(window, "query") and _wide(window.query):
             # Two steps: find the page's ids, then load just those rows. With a
             # plain OFFSET the per-row JSON subqueries also ran for every
             # skipped row (measured: page 180 took 24x as long as page 1).

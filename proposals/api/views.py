@@ -12,6 +12,7 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 
 from .. import services
 from ..models import Actor, Evidence, Proposal, Source, StatusEvent, Topic, Venue
+from ..representations import stored
 from ..tracking.export import with_tracking_columns
 from ..versions.views import as_of_response
 from .export import proposal_csv_response
@@ -140,7 +141,7 @@ PROPOSAL_EXAMPLE = {
         ),
     ),
 )
-class ProposalViewSet(ConditionalWriteMixin, HistoryMixin, viewsets.ModelViewSet):
+class ProposalViewSet(stored.StoredRepresentationMixin, ConditionalWriteMixin, HistoryMixin, viewsets.ModelViewSet):
     """Policy proposals: who put each forward, where, its current status and
     its dated timeline, each claim backed by verbatim quotes.
 
@@ -192,6 +193,8 @@ class ProposalViewSet(ConditionalWriteMixin, HistoryMixin, viewsets.ModelViewSet
             queryset = with_tracking_columns(self.filter_queryset(self.get_queryset()))
             prefix = request.build_absolute_uri(reverse("proposal-detail", kwargs={"slug": "x"}))[:-2]
             return proposal_csv_response(self, request, queryset, prefix)
+        if request.accepted_renderer.format == "json" and stored.stored_path_applies(request):
+            return stored.list_response(self, request)  # the same bytes from stored rows
         return super().list(request, *args, **kwargs)
 
     def perform_destroy(self, instance):

@@ -10,6 +10,7 @@ import datetime as dt
 import pytest
 from django.db import connection
 
+from proposals.models import Proposal
 from proposals.tracking import services as tracking
 from tests.factories import (
     ActorFactory,
@@ -54,19 +55,31 @@ def test_proposal_list_and_csv_take_fixed_queries(api, db, django_assert_num_que
         tracking.participation_record(proposal=proposal, party=org, action="signed")
         tracking.alias_add(owner=proposal, name="An alias", language="en")
 
-    # count and the page; on PostgreSQL proponents and topics come as JSON
-    # in the page's own query, elsewhere as two prefetch queries.
+    # The stored list rows (proposals/representations/stored.py): the change
+    # sequence, the count and the page, on either database.
     pg = connection.vendor == "postgresql"
-    with django_assert_num_queries(2 if pg else 4):
+    with django_assert_num_queries(3):
         body = get(api, "/api/v1/proposals/").json()
     assert len(body["results"]) == n
     assert all(len(row["proponents"]) == 2 and len(row["topics"]) == 2 for row in body["results"])
 
-    # a later page: on PostgreSQL its ids first, then just those rows with their JSON
-    with django_assert_num_queries(3 if pg else 4):
+    # again: the count comes from the cache while the sequence stands
+    with django_assert_num_queries(2):
+        get(api, "/api/v1/proposals/")
+
+    # a later page: its ids first, then just those rows
+    with django_assert_num_queries(3):
         body = get(api, "/api/v1/proposals/?page=2&page_size=2").json()
     assert len(body["results"]) == 2
     assert all(len(row["proponents"]) == 2 and len(row["topics"]) == 2 for row in body["results"])
+
+    # rows whose stored text is stale (written around the services) are
+    # rendered afresh: one list query on PostgreSQL, three elsewhere (the
+    # update moved no sequence, so the count is still cached)
+    Proposal.objects.update(list_json_at=None)
+    with django_assert_num_queries(2 + (1 if pg else 3)):
+        body = get(api, "/api/v1/proposals/").json()
+    assert len(body["results"]) == n
 
     # the database check before the first byte (SELECT 1), then the
     # proposals (with proponents, topics, participation and aliases on
@@ -105,12 +118,17 @@ def rich_proposal(db, request):
 def test_proposal_detail_and_subresources_take_fixed_queries(api, rich_proposal, django_assert_num_queries):
     n = rich_proposal
 
-    # proposal (+venue), proponents, topics, parties, evidence (+sources), events, aliases,
-    # participation (+parties), relations
-    with django_assert_num_queries(9):
+    # The first read after a change: the stored detail's row (stale), then
+    # proposal (+venue), proponents, topics, parties, evidence (+sources),
+    # events, aliases, participation (+parties), relations, then storing
+    # the rendering.
+    with django_assert_num_queries(11):
         body = get(api, "/api/v1/proposals/rich/").json()
     for part in ("proponents", "topics", "parties", "evidence", "events", "related", "aliases", "participation"):
         assert len(body[part]) == n, part
+    # Later reads: the stored detail, one query.
+    with django_assert_num_queries(1):
+        assert get(api, "/api/v1/proposals/rich/").json() == body
 
     # proposal, participation rows (+parties)
     with django_assert_num_queries(2):
