@@ -156,8 +156,10 @@ def test_a_version_costs_the_same_number_of_queries_whatever_its_size(
     for i in range(parts):
         services.status_event_record(proposal=proposal, status=Status.STALLED, occurred_on=dt.date(2016, 1, 1 + i))
     version = Proposal.objects.get(pk=proposal.pk).version
-    # slug, version row, links, 4 part tables, actors, topics, sources, venue, related proposals
-    with django_assert_num_queries(12):
+    # slug, version row, links, 6 part tables (proponents, evidence, events,
+    # relations, participation, aliases), actors, topics, sources, venue,
+    # related proposals
+    with django_assert_num_queries(14):
         assert api.get(f"/api/v1/proposals/{proposal.slug}/versions/{version}/").status_code == 200
     with django_assert_num_queries(3):
         assert api.get(f"/api/v1/proposals/{proposal.slug}/versions/").status_code == 200
