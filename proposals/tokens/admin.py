@@ -116,9 +116,11 @@ class AuthTokenAdmin(admin.ModelAdmin):
         }
         if request.method == "POST" and form.is_valid():
             try:
-                instance, token = token_issue(user=form.cleaned_data["user"], days=form.cleaned_data["days"])
+                instance, token = token_issue(
+                    user=form.cleaned_data["user"], days=form.cleaned_data["days"], issued_by=request.user
+                )
             except ValidationError as exc:
-                form.add_error(None, exc)
+                form.add_error(None, exc)  # a dict of field errors lands on those fields
             else:
                 context.update({"issued": instance, "token": token, "title": "Token issued"})
                 messages.success(request, f"Issued a token for {instance.user}. Copy it now: it is not shown again.")
