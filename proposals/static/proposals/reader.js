@@ -52,7 +52,9 @@
       if (end <= start) return;
       form.elements.start.value = start;
       form.elements.end.value = end;
-      form.elements.quote.value = range.toString();
+      var quote = range.toString();
+      form.elements.quote.value = quote;
+      document.getElementById("selection-quote").textContent = quote;
       info.textContent = "Selected " + start + "–" + end + " (" + (end - start) + " characters).";
       submit.disabled = false;
     }
