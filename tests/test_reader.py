@@ -50,8 +50,10 @@ def test_the_reader_highlights_every_quote_linked_to_its_proposal(staff_client, 
     assert response.status_code == 200
     page = response.content.decode()
     assert page.count('class="seg mark depth-2') == 1  # the overlap
-    assert f'href="/admin/proposals/proposal/{other.pk}/change/"' in page
-    assert f'href="/admin/proposals/proposal/{proposal.pk}/change/"' in page
+    assert f'data-href="/admin/proposals/proposal/{other.pk}/change/"' in page
+    assert f'data-href="/admin/proposals/proposal/{proposal.pk}/change/"' in page
+    # Highlights are not links: a mouse selection may start inside one.
+    assert '<a class="seg' not in page and '<mark class="seg mark' in page
     assert "proposals/reader.js" in page
     # The source's change page links to the reader and lists who cites it.
     change = staff_client.get(reverse("admin:proposals_source_change", args=[source.pk])).content.decode()

@@ -116,7 +116,9 @@ def _text_html(piece: str) -> str:
 def render_text(text: str, marks: list[Mark]) -> str:
     """The reader's text as HTML: one ``<span data-start>`` per segment (the
     script maps a selection back to code points through it), marked
-    segments as links to the innermost mark's page, with every covering
+    segments as ``<mark data-href>`` to the innermost mark's page (not
+    links: a selection can start inside a highlight; a click without a
+    selection opens the page, see reader.js), with every covering
     mark named in the title and ``data-marks``, and the overlap depth as a
     class. Whitespace is kept (the page shows it with ``pre-wrap``)."""
     parts = []
@@ -136,7 +138,7 @@ def render_text(text: str, marks: list[Mark]) -> str:
         kinds = " ".join(sorted({f"kind-{marks[i]['kind']}" for i in covering}))
         depth = min(len(covering), 4)
         parts.append(
-            f'{anchors}<a class="seg mark depth-{depth} {kinds}" data-start="{start}" data-marks="{ids}" '
-            f'href="{escape(inner["url"])}" title="{title}">{piece}</a>'
+            f'{anchors}<mark class="seg mark depth-{depth} {kinds}" data-start="{start}" data-marks="{ids}" '
+            f'data-href="{escape(inner["url"])}" title="{title}">{piece}</mark>'
         )
     return "".join(parts)

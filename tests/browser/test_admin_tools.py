@@ -58,10 +58,10 @@ def test_reader_highlights_and_attaches_a_selected_passage(page, app_url, shot, 
     services.evidence_attach(proposal=proposal, source=emoji_source, quote="joint mechanism. End.")
     login("staff", "pw-staff-1")
     page.goto(f"{app_url}/admin/proposals/source/{emoji_source.pk}/reader/")
-    marks = page.locator("#reader-text a.mark")
+    marks = page.locator("#reader-text mark.mark")
     expect(marks).to_have_count(3)  # two quotes overlapping: three segments
-    expect(page.locator("#reader-text a.mark.depth-2")).to_have_text("joint mechanism")
-    expect(marks.first).to_have_attribute("href", f"/admin/proposals/proposal/{proposal.pk}/change/")
+    expect(page.locator("#reader-text mark.mark.depth-2")).to_have_text("joint mechanism")
+    expect(marks.first).to_have_attribute("data-href", f"/admin/proposals/proposal/{proposal.pk}/change/")
     shot("highlighted")
 
     # The passage spans an emoji, CJK text and a highlight.
@@ -76,7 +76,7 @@ def test_reader_highlights_and_attaches_a_selected_passage(page, app_url, shot, 
     start = EMOJI_TEXT.index("中文")
     end = EMOJI_TEXT.index("the 🚀 launch") + len("the 🚀 launch")
     assert (evidence.start, evidence.end, evidence.quote) == (start, end, EMOJI_TEXT[start:end])
-    expect(page.locator("#reader-text a.mark")).not_to_have_count(3)
+    expect(page.locator("#reader-text mark.mark")).not_to_have_count(3)
     shot("attached")
 
     # A word chosen with the mouse (double-click), attached to an existing proposal.
@@ -110,6 +110,73 @@ def test_reader_highlights_and_attaches_a_selected_passage(page, app_url, shot, 
     page.set_viewport_size({"width": 1920, "height": 1000})
     shot("reader-1920")
     assert_fits(page, "reader at 1920")
+    assert page.errors == []
+
+
+def _point_of(page, word: str, at: float = 0.5) -> dict:
+    """Viewport coordinates ``at`` (0: left edge, 1: right edge) across the
+    first occurrence of ``word`` in the reader's text."""
+    return page.evaluate(
+        """([word, at]) => {
+          const walker = document.createTreeWalker(document.getElementById('reader-text'), NodeFilter.SHOW_TEXT);
+          let node;
+          while ((node = walker.nextNode())) {
+            const i = node.data.indexOf(word);
+            if (i >= 0) {
+              const range = document.createRange();
+              range.setStart(node, i);
+              range.setEnd(node, i + word.length);
+              const r = range.getClientRects()[0];
+              return {x: r.x + r.width * at, y: r.y + r.height / 2};
+            }
+          }
+        }""",
+        [word, at],
+    )
+
+
+def test_a_mouse_drag_from_inside_a_highlight_selects_and_attaches(page, app_url, login, staff, proposal, emoji_source):
+    # Review finding 4: highlights were links, whose drag the script cancelled.
+    services.evidence_attach(proposal=proposal, source=emoji_source, quote="joint mechanism")
+    login("staff", "pw-staff-1")
+    page.goto(f"{app_url}/admin/proposals/source/{emoji_source.pk}/reader/")
+    begin = _point_of(page, "mechanism", 0.0)  # inside the highlight, at its "m"
+    stop = _point_of(page, "End.", 1.0)
+    page.mouse.move(begin["x"] + 1, begin["y"])
+    page.mouse.down()
+    page.mouse.move((begin["x"] + stop["x"]) / 2, stop["y"], steps=5)
+    page.mouse.move(stop["x"], stop["y"], steps=5)
+    page.mouse.up()
+    start = EMOJI_TEXT.index("mechanism")
+    end = EMOJI_TEXT.index("End.") + len("End.")
+    expect(page.locator("#id_quote")).to_have_value(EMOJI_TEXT[start:end])
+    assert page.url.endswith("/reader/")  # the drag did not follow the highlight's link
+    page.locator("#id_new_title").fill("Dragged from a highlight")
+    page.locator("#attach-submit").click()
+    expect(page.locator(".messagelist .success")).to_contain_text("Attached")
+    evidence = Proposal.objects.get(title="Dragged from a highlight").evidence.get()
+    assert (evidence.start, evidence.end) == (start, end)
+    # A plain click on a highlight still opens its proposal.
+    page.locator("#reader-text mark.mark").first.click()
+    page.wait_for_url("**/admin/proposals/proposal/*/change/")
+    assert page.errors == []
+
+
+def test_a_selection_across_a_line_break_in_an_lf_text_attaches(page, app_url, shot, login, staff, proposal):
+    # Review finding 3: the browser posts the selection's LF as CR LF.
+    text = "First paragraph ends here.\nSecond paragraph starts here.\n\nThird after a blank line."
+    src = services.record_save(instance=Source(), slug="lf-text", title="LF text", text=text)
+    login("staff", "pw-staff-1")
+    page.goto(f"{app_url}/admin/proposals/source/{src.pk}/reader/")
+    select_between(page, "ends here", "Third")
+    expect(page.locator("#selection-quote")).to_contain_text("Second paragraph")
+    page.locator("#id_new_title").fill("Across paragraphs")
+    shot("multiline-selected")
+    page.locator("#attach-submit").click()
+    expect(page.locator(".messagelist .success")).to_contain_text("Attached")
+    evidence = Proposal.objects.get(title="Across paragraphs").evidence.get()
+    start, end = text.index("ends here"), text.index("Third") + len("Third")
+    assert (evidence.start, evidence.end, evidence.quote) == (start, end, text[start:end])
     assert page.errors == []
 
 
@@ -190,7 +257,7 @@ def test_quotes_in_context_and_the_history_page(page, app_url, shot, login, staf
     # The reader at that quote.
     page.locator("#evidence-group a.readerlink").first.click()
     expect(page).to_have_url(f"{app_url}/admin/proposals/source/{source.pk}/reader/#q{proposal.evidence.get().pk}")
-    expect(page.locator("#reader-text a.mark")).to_have_count(1)
+    expect(page.locator("#reader-text mark.mark")).to_have_count(1)
     both_widths(page, shot, "source-reader")
 
     page.goto(f"{app_url}/admin/proposals/proposal/{proposal.pk}/history/")

@@ -60,7 +60,13 @@
     }
 
     document.addEventListener("selectionchange", update);
-    text.addEventListener("dragstart", function (event) { event.preventDefault(); });
+    // Highlights are <mark>s, not links, so a drag can start inside one; a
+    // plain click (no selection made) opens the innermost quote's proposal.
+    text.addEventListener("click", function (event) {
+      var mark = event.target.closest && event.target.closest("mark[data-href]");
+      var sel = window.getSelection();
+      if (mark && (!sel || sel.isCollapsed) && event.button === 0) window.location.href = mark.getAttribute("data-href");
+    });
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
