@@ -133,7 +133,7 @@ def test_the_proposal_page_shows_each_quote_in_its_context_with_a_link_to_the_re
     page = staff_client.get(reverse("admin:proposals_proposal_change", args=[proposal.pk])).content.decode()
     block = re.search(r'<div class="quote-context">(.*?)</div>', page, re.S)[1]
     assert block.startswith(
-        "…At the summit, <mark>Premier Li called for the signing of an anti-extremism treaty.</mark>"
+        "At the summit, <mark>Premier Li called for the signing of an anti-extremism treaty.</mark>"
     )
     assert "A researcher said the bloc" in block
     assert f'/admin/proposals/source/{source.pk}/reader/#q{evidence.pk}"' in page
@@ -148,7 +148,7 @@ def test_context_counts_code_points_around_emoji(staff_client, proposal, emoji_s
     quote = "中文引文"
     services.evidence_attach(proposal=proposal, source=emoji_source, quote=quote)
     page = staff_client.get(reverse("admin:proposals_proposal_change", args=[proposal.pk])).content.decode()
-    assert "…Intro 😀 then <mark>中文引文</mark> here: the 🚀 launch" in page
+    assert '<div class="quote-context">Intro 😀 then <mark>中文引文</mark> here: the 🚀 launch' in page
 
 
 READER = "admin:proposals_source_reader"
@@ -218,3 +218,34 @@ def test_reader_offsets_beyond_the_text_get_one_clear_error(staff_client, source
     errors = response.context["form"].non_field_errors()
     assert len(errors) == 1 and "not within the text" in errors[0]
     assert "2147483647" not in response.content.decode()
+
+
+def test_quote_in_context_at_text_edges_has_no_ellipsis_and_counts_code_points(staff_client, proposal):
+    # Review finding 10: "…" only where the text goes on.
+    text = "😀 Start here. middle 上海 words. End 👍"
+    src = services.record_save(instance=Source(), slug="edges", title="Edges", text=text)
+    services.evidence_attach(proposal=proposal, source=src, quote="😀 Start", start=0, end=7)
+    services.evidence_attach(proposal=proposal, source=src, quote="End 👍")
+    services.evidence_attach(proposal=proposal, source=src, quote="上海")
+    page = staff_client.get(reverse("admin:proposals_proposal_change", args=[proposal.pk])).content.decode()
+    assert "<mark>上海</mark> words. End 👍</div>" in page  # code points, not bytes
+    assert '<div class="quote-context"><mark>😀 Start</mark>' in page
+    assert "<mark>End 👍</mark></div>" in page
+    assert '<div class="quote-context">😀 Start here. middle <mark>上海</mark>' in page
+
+
+def test_quote_in_context_elides_only_where_the_text_goes_on(staff_client, proposal):
+    from proposals.admin import CONTEXT_CHARS
+
+    text = "a" * (CONTEXT_CHARS + 5) + " QUOTE " + "b" * CONTEXT_CHARS + "c"
+    src = services.record_save(instance=Source(), slug="long", title="Long", text=text)
+    services.evidence_attach(proposal=proposal, source=src, quote="QUOTE")
+    page = staff_client.get(reverse("admin:proposals_proposal_change", args=[proposal.pk])).content.decode()
+    expected = "…" + "a" * (CONTEXT_CHARS - 1) + " <mark>QUOTE</mark> " + "b" * (CONTEXT_CHARS - 1) + "…</div>"
+    assert expected in page
+    # Exactly CONTEXT_CHARS after the quote, and no more: no "…".
+    text2 = "x QUOTE2 " + "b" * (CONTEXT_CHARS - 1)
+    src2 = services.record_save(instance=Source(), slug="long2", title="Long 2", text=text2)
+    services.evidence_attach(proposal=proposal, source=src2, quote="QUOTE2")
+    page = staff_client.get(reverse("admin:proposals_proposal_change", args=[proposal.pk])).content.decode()
+    assert "<mark>QUOTE2</mark> " + "b" * (CONTEXT_CHARS - 1) + "</div>" in page
