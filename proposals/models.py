@@ -924,3 +924,27 @@ class StatusEvent(models.Model):
             raise ValidationError({"occurred_on": EVENT_BEFORE_PROPOSAL.format(proposed_on=proposed_on.isoformat())})
         if self.evidence_id and self.proposal_id and self.evidence.proposal_id != self.proposal_id:
             raise ValidationError({"evidence": "The evidence belongs to another proposal."})
+        self.check_not_duplicate()
+
+    def check_not_duplicate(self) -> None:
+        """An event says the proposal reached a status on a date: the same
+        status on the same date at the same precision, twice, says nothing
+        more, and would double the history and the change feed (a re-run
+        bulk action, a retried POST). Raises ``ValidationError`` (code
+        ``duplicate``) naming the event already recorded. One query."""
+        if not (self.proposal_id and self.status and self.occurred_on and self.precision):
+            return
+        twin = (
+            StatusEvent.objects.filter(
+                proposal_id=self.proposal_id, status=self.status, occurred_on=self.occurred_on, precision=self.precision
+            )
+            .exclude(pk=self.pk)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if twin is not None:
+            raise ValidationError(
+                f"The proposal already has this event: {self.get_status_display()}, "
+                f"{self.occurred_on.isoformat()} ({self.precision}), event {twin}.",
+                code="duplicate",
+            )
