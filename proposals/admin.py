@@ -227,6 +227,16 @@ class HistoryAdmin(SimpleHistoryAdmin):
                     batch.note = f"reverted to the version of {old['history_date']:%Y-%m-%d %H:%M}"
             return super().history_form_view(request, object_id, version_id, extra_context)
 
+    def revert_disabled(self, request, obj=None):
+        """No Revert/Restore button for a user who may not change these
+        records (the POST would be refused with a 403 anyway)."""
+        return super().revert_disabled(request, obj) or not self.has_change_permission(request)
+
+    def history_form_view_title(self, request, obj):
+        if getattr(request, "_history_mode", None) == "restore" and not self.revert_disabled(request, obj):
+            return f"Restore {obj}"
+        return super().history_form_view_title(request, obj)
+
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
         mode = getattr(request, "_history_mode", None)
