@@ -304,7 +304,7 @@ def test_restoring_a_deleted_proposal_from_the_deleted_records(page, app_url, sh
     table.get_by_role("link", name="Review and restore").click()
     expect(page.locator(".breadcrumbs")).to_contain_text("Deleted records")
     shot("review")
-    page.locator("input[type=submit]").first.click()
+    page.get_by_role("button", name="Restore").first.click()
     expect(page.locator(".messagelist .success")).to_contain_text("Restored proposal “Anti-extremism treaty”")
     restored = Proposal.objects.get(slug="anti-extremism-treaty")
     assert restored.evidence.count() == 1 and restored.proponents.count() == 1
