@@ -92,3 +92,15 @@ def test_token_issuer_may_issue_for_self_and_for_users_with_fewer_permissions(cl
     assert not AuthToken.objects.filter(user=editor).exists()
     with pytest.raises(ValidationError):
         token_issue(user=editor, days=1, issued_by=clerk)
+
+
+def test_no_token_page_is_addressed_by_its_digest(staff_client, editor):
+    # Review finding 12: list, issue and revoke only; a sensible list title.
+    instance, _ = token_issue(user=editor, days=3)
+    listing = staff_client.get(reverse(LIST)).content.decode()
+    assert "<h1>API tokens</h1>" in listing and "Select auth token" not in listing
+    assert f"/{instance.digest}/" not in listing
+    for page in ("change", "delete", "history"):
+        response = staff_client.get(f"/admin/knox/authtoken/{instance.digest}/{page}/")
+        assert response.status_code in (302, 404), page
+        assert instance.digest not in response.content.decode()
