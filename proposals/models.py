@@ -679,6 +679,15 @@ def locate_quote(text: str, quote: str, start: int | None = None, end: int | Non
     if start is not None and end is not None:
         if text[start:end] == quote:
             return start, end
+        if end > len(text) or start >= len(text):
+            raise ValidationError(
+                {
+                    "start": (
+                        f"The offsets {start}-{end} are past the end of the source text, which has "
+                        f"{len(text)} characters (code points). " + _where_else(text, quote)
+                    )
+                }
+            )
         found = text[start:end]
         raise ValidationError(
             {
@@ -770,6 +779,21 @@ class Evidence(models.Model):
     def __str__(self):
         short = self.quote if len(self.quote) <= 60 else self.quote[:57] + "..."
         return f"“{short}”"
+
+    def clean_fields(self, exclude=None):
+        # Offsets past the end of the text are refused by clean()
+        # (locate_quote) with the text's length; the database's integer
+        # range check would repeat that in raw terms ("less than or equal
+        # to 2147483647" on PostgreSQL), so it is left to clean().
+        exclude = set(exclude or ())
+        if self.source_id and self.quote:
+            length = len(self.source.text)
+            exclude.update(
+                name
+                for name in ("start", "end")
+                if isinstance(getattr(self, name), int) and getattr(self, name) > length
+            )
+        super().clean_fields(exclude)
 
     def clean(self):
         super().clean()
