@@ -266,6 +266,35 @@ def test_lists_and_pages_fit_1280_with_the_navigation_sidebar_open_and_closed(pa
     assert too_wide == [], "\n".join(too_wide)
 
 
+def test_text_boxes_are_as_tall_as_their_text(page, app_url, shot, login, staff, proposal):
+    # Review finding 11: the summary box was 3 rows and cut the text; a
+    # status event's note was held to 2.6em and grew only on focus.
+    import datetime as dt
+
+    summary = " ".join(f"Sentence {i} of a long summary that staff must be able to read whole." for i in range(20))
+    services.proposal_update(proposal=proposal, summary=summary)
+    note = "First line of the note.\nSecond line.\nThird line.\nFourth line, the last."
+    services.status_event_record(proposal=proposal, status="stalled", occurred_on=dt.date(2016, 3, 1), note=note)
+    login("staff", "pw-staff-1")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{app_url}/admin/proposals/proposal/{proposal.pk}/change/")
+    cut = page.evaluate(
+        """() => Array.from(document.querySelectorAll('#content-main textarea'))
+          .filter(t => t.offsetParent !== null && t.scrollHeight > t.clientHeight + 2)
+          .map(t => `${t.name}: ${t.scrollHeight} > ${t.clientHeight}`)"""
+    )
+    assert cut == [], cut
+    # An empty note box stays small.
+    heights = page.evaluate(
+        """() => Array.from(document.querySelectorAll('textarea[name$="-note"]'))
+          .filter(t => !t.value && t.offsetParent !== null).map(t => t.offsetHeight)"""
+    )
+    assert heights and max(heights) <= 60, heights
+    page.locator("textarea[name='summary']").scroll_into_view_if_needed()
+    shot("text-boxes")
+    assert page.errors == []
+
+
 def both_widths(page, shot, name: str):
     """Screenshot the page at 1280 and 1920 px, asserting no horizontal scrollbar at either."""
     for width in (1280, 1920):
