@@ -37,7 +37,7 @@ def _grow(n, proposal, source, staff, start=0):
 #: page name -> (url maker, pinned budget of queries)
 PAGES = {
     "proposal changelist": (lambda p, s: reverse("admin:proposals_proposal_changelist"), 12),
-    "proposal change": (lambda p, s: reverse("admin:proposals_proposal_change", args=[p.pk]), 30),
+    "proposal change": (lambda p, s: reverse("admin:proposals_proposal_change", args=[p.pk]), 23),
     "proposal history": (lambda p, s: reverse("admin:proposals_proposal_history", args=[p.pk]), 7),
     "source change": (lambda p, s: reverse("admin:proposals_source_change", args=[s.pk]), 6),
     "source reader": (lambda p, s: reverse("admin:proposals_source_reader", args=[s.pk]), 4),
