@@ -406,9 +406,10 @@ def _dependents(instance, changed: Iterable[str]) -> list[tuple[type, set[int], 
     return []
 
 
-def _part_effects(batch: _Batch, instance, before: dict | None, reason: str) -> None:
+def _part_effects(batch: _Batch, instance, before: dict | None, reason: str, verb: str = "changed") -> None:
     """Mark the proposal(s) showing a part, before and after the write, and
-    the source(s) whose quote count it moves."""
+    the source(s) whose quote count it moves (their history says which
+    quote: "quote added: “…” (120–180)")."""
     model = type(instance)
     resync = model is StatusEvent
     owner = PART_OWNER_MODELS.get(model, Proposal)
@@ -418,8 +419,30 @@ def _part_effects(batch: _Batch, instance, before: dict | None, reason: str) -> 
     if model is Evidence:
         old_source = (before or {}).get("source_id")
         if before is None or old_source != instance.source_id or before.get("proposal_id") != instance.proposal_id:
+            said = f"quote {verb}: {_clip_value(instance.quote, 40)} ({instance.start}–{instance.end})"
             for pk in {instance.source_id, old_source}:
-                batch.mark(Source, pk, "quotes changed")
+                batch.mark(Source, pk, said)
+
+
+def _clip_value(value, limit: int = 24) -> str:
+    """A field value as a history reason shows it: dates in ISO 8601,
+    text quoted (repr, so an empty note shows as ''), cut at ``limit``."""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, str) and len(value) > limit:
+        value = value[: limit - 1] + "…"
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _part_label(instance) -> str:
+    """Which part a history reason is about: a status event by its status
+    and date, a quote by its start, anything else by its name."""
+    if isinstance(instance, StatusEvent):
+        return f"{instance.status}, {instance.occurred_on.isoformat()}"
+    if isinstance(instance, Evidence):
+        return _clip_value(instance.quote)
+    label = getattr(instance, "history_label", None)  # participation, aliases
+    return label() if label is not None else str(instance)
 
 
 # --------------------------------------------------------------------------
@@ -504,8 +527,17 @@ def record_save(*, instance: models.Model, user: AbstractBaseUser | None = None,
             batch.saved.add((model, instance.pk))
             batch.instances[(model, instance.pk)].append(instance)
         if model in PART_OWNERS:
-            verb = "added" if adding else "changed"
-            _part_effects(batch, instance, before, _part_reason(instance, verb))
+            if adding:
+                said = _part_reason(instance, "added")
+            else:
+                # e.g. "status event (stalled, 2016-03-01) note: '' → 'x'"
+                said = f"{instance._meta.verbose_name} ({_part_label(instance)}) " + "; ".join(
+                    f"{instance._meta.get_field(name).verbose_name}: "
+                    f"{_clip_value(before[instance._meta.get_field(name).attname])} → "
+                    f"{_clip_value(now[instance._meta.get_field(name).attname])}"
+                    for name in changed
+                )
+            _part_effects(batch, instance, before, said, "added" if adding else "changed")
         for dep_model, pks, reason in _dependents(instance, [] if adding else changed):
             batch.mark_many(dep_model, pks - {instance.pk} if dep_model is model else pks, reason)
     return instance
@@ -538,7 +570,7 @@ def record_delete(*, instance: models.Model, user: AbstractBaseUser | None = Non
                     set(linked),
                 )
         if model in PART_OWNERS:
-            _part_effects(batch, instance, None, _part_reason(instance, "removed"))
+            _part_effects(batch, instance, None, _part_reason(instance, "removed"), "removed")
         if model is Evidence:
             # SET_NULL: proponent links and events citing the quote lose it.
             citing = set(Proponent.objects.filter(evidence_id=instance.pk).values_list("proposal_id", flat=True))
@@ -635,10 +667,12 @@ def evidence_attach(
     return evidence
 
 
-def _set_links(proposal: Proposal, *, topics, parties, proponents, relations, user) -> bool:
+def _set_links(proposal: Proposal, *, topics, parties, proponents, relations, user) -> list[str]:
     """Replace the proposal's many-valued links with the given ones (``None``
-    leaves a kind of link unchanged). Returns whether anything changed."""
-    changed = False
+    leaves a kind of link unchanged). Returns what changed, for the history
+    ("topic added: Counter-terrorism"); empty when nothing did. (Proponent
+    and relation rows are parts: their own saves say what changed.)"""
+    said: list[str] = []
     # The write batch records the change once, with a history row; the
     # many-to-many signal would add one per add/remove.
     for name, records in (("topics", topics), ("parties", parties)):
@@ -646,12 +680,15 @@ def _set_links(proposal: Proposal, *, topics, parties, proponents, relations, us
             raise ValidationError({name: f"The same {name[:-1] if name == 'topics' else 'party'} is listed twice."})
     proposal.skip_history_when_saving = True
     try:
-        if topics is not None and {t.pk for t in topics} != set(proposal.topics.values_list("pk", flat=True)):
-            proposal.topics.set(topics)
-            changed = True
-        if parties is not None and {a.pk for a in parties} != set(proposal.parties.values_list("pk", flat=True)):
-            proposal.parties.set(parties)
-            changed = True
+        for kind, records, manager in (("topic", topics, proposal.topics), ("party", parties, proposal.parties)):
+            if records is None:
+                continue
+            had = dict(manager.values_list("pk", "name"))
+            wanted = {r.pk: r.name for r in records}
+            if set(wanted) != set(had):
+                manager.set(records)
+                said += [f"{kind} added: {name}" for pk, name in wanted.items() if pk not in had]
+                said += [f"{kind} removed: {name}" for pk, name in had.items() if pk not in wanted]
     finally:
         del proposal.skip_history_when_saving
     if proponents is not None:
@@ -661,12 +698,10 @@ def _set_links(proposal: Proposal, *, topics, parties, proponents, relations, us
         for key, link in existing.items():
             if key not in wanted:
                 record_delete(instance=link, user=user)
-                changed = True
         # Clear primaries first, so the one-primary rule holds at every step.
         for key, link in existing.items():
             if key in wanted and link.is_primary and not wanted[key]["is_primary"]:
                 record_save(instance=link, user=user, is_primary=False)
-                changed = True
         for key, data in wanted.items():
             link = existing.get(key)
             if link is None:
@@ -678,10 +713,8 @@ def _set_links(proposal: Proposal, *, topics, parties, proponents, relations, us
                     role=data["role"],
                     is_primary=data["is_primary"],
                 )
-                changed = True
             elif link.is_primary != data["is_primary"]:
                 record_save(instance=link, user=user, is_primary=data["is_primary"])
-                changed = True
     if relations is not None:
         keys = [(r["to_proposal"].pk, r["relation_type"]) for r in relations]
         if len(keys) != len(set(keys)):
@@ -690,7 +723,6 @@ def _set_links(proposal: Proposal, *, topics, parties, proponents, relations, us
         for relation in proposal.relations_out.all():
             if (relation.to_proposal_id, relation.relation_type) not in wanted:
                 record_delete(instance=relation, user=user)
-                changed = True
             else:
                 wanted.pop((relation.to_proposal_id, relation.relation_type))
         for data in wanted.values():
@@ -702,8 +734,7 @@ def _set_links(proposal: Proposal, *, topics, parties, proponents, relations, us
                 relation_type=data["relation_type"],
                 note=data.get("note", ""),
             )
-            changed = True
-    return changed
+    return said
 
 
 def proposal_create(
@@ -793,8 +824,11 @@ def proposal_update(
     with write_batch(user) as batch:
         if fields:
             record_save(instance=proposal, user=user, **fields)
-        if _set_links(proposal, topics=topics, parties=parties, proponents=proponents, relations=relations, user=user):
-            batch.mark(Proposal, proposal.pk, "topics, parties, proponents or relations changed")
+        said = _set_links(
+            proposal, topics=topics, parties=parties, proponents=proponents, relations=relations, user=user
+        )
+        if said:
+            batch.mark(Proposal, proposal.pk, "; ".join(said))
         batch.instances[(Proposal, proposal.pk)].append(proposal)
     return proposal
 
@@ -1067,7 +1101,7 @@ def record_restore(*, model: type[models.Model], pk: int, user: AbstractBaseUser
         if hasattr(instance, "version"):
             batch.saved.add((model, instance.pk))
         if model in PART_OWNERS:
-            _part_effects(batch, instance, None, f"{instance._meta.verbose_name} restored")
+            _part_effects(batch, instance, None, f"{instance._meta.verbose_name} restored", "restored")
     return instance
 
 
