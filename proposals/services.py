@@ -207,9 +207,13 @@ class _Batch:
                 self._bump(model, sorted(pks), pending)
             done.update(pending)
         # Stored list rows of every proposal saved or marked, then the change
-        # sequence (last: its row lock is held until commit).
+        # sequence (last: its row lock is held until commit). A batch that
+        # wrote no history row changed nothing (an admin page is read inside
+        # one): it must not move the sequence, which would turn every
+        # client's list ETag stale and lock the row for a read.
         stored.refresh_list_rows(pk for model, pk in self.saved if model is Proposal)
-        stored.bump_sequence()
+        if change_log.rows_written():
+            stored.bump_sequence()
 
     def defer_history(self, instance, *, adding: bool, reason: str, changed_fields=None) -> None:
         """``instance`` was just saved without its history row (with

@@ -37,9 +37,12 @@ def _grow(n, proposal, source, staff, start=0):
 #: page name -> (url maker, pinned budget of queries)
 PAGES = {
     "proposal changelist": (lambda p, s: reverse("admin:proposals_proposal_changelist"), 12),
-    "proposal change": (lambda p, s: reverse("admin:proposals_proposal_change", args=[p.pk]), 23),
+    # 23 for issue #13's page, plus the participation and alias inlines (their
+    # rows, the parties' labels, the participation rows' quote choices: 5)
+    "proposal change": (lambda p, s: reverse("admin:proposals_proposal_change", args=[p.pk]), 28),
     "proposal history": (lambda p, s: reverse("admin:proposals_proposal_history", args=[p.pk]), 7),
-    "source change": (lambda p, s: reverse("admin:proposals_source_change", args=[s.pk]), 6),
+    # 6, plus the source's suggestions table (1)
+    "source change": (lambda p, s: reverse("admin:proposals_source_change", args=[s.pk]), 7),
     "source reader": (lambda p, s: reverse("admin:proposals_source_reader", args=[s.pk]), 4),
     "evidence change": (lambda p, s: reverse("admin:proposals_evidence_change", args=[p.evidence.first().pk]), 7),
     "token changelist": (lambda p, s: reverse("admin:knox_authtoken_changelist"), 5),
