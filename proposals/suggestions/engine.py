@@ -417,6 +417,16 @@ class _Dates:
         return found
 
 
+def _is_state(found: dict) -> bool:
+    """A name found in a sentence is a state: a recorded actor of kind
+    ``state``, or an ISO 3166 country not yet recorded. A person or body
+    with a country code (a premier, a ministry) is not."""
+    actor = found["actor"]
+    if actor is None:
+        return bool(found["country_code"])
+    return actor.kind == "state"
+
+
 def _nearest(items: list[dict], at: int) -> dict | None:
     if not items:
         return None
@@ -630,11 +640,14 @@ class Engine:
         actors = self.find_actors(sentence, start)
         found_dates = dates.find(sentence, start)
         carried = None
-        if found_dates:
-            self._last_date = found_dates[-1]
+        event_date = _nearest(found_dates, start + events[0][0]) if events and found_dates else None
+        if event_date is not None:
+            self._last_date = event_date
         elif events and self._last_date is not None:
             # News copy dates its event once and retells it undated: the
-            # latest date before this sentence, said so in the note.
+            # date of the latest dated event before this sentence (not the
+            # latest date phrase, which may date something else: "first
+            # called for ... in December 2015"), said so in the note.
             carried = dict(self._last_date)
             carried["note"] = (
                 carried["note"] + f" Taken from an earlier sentence (“{carried['phrase']}”); this one gives no date."
@@ -737,10 +750,14 @@ class Engine:
         for ev_start, _ev_end, action, status, word in events:
             at = offset + ev_start
             treaty = action in TREATY_ACTIONS
+            # The event's date: the date phrase nearest the event word; every
+            # party of the event shares it (a date nearer a party's name may
+            # date another clause).
+            event_date = _nearest(found_dates, at) or {}
             parties = []
             for a in actors:
-                if treaty and not a["country_code"]:
-                    continue  # only states are parties to a treaty
+                if treaty and not _is_state(a):
+                    continue  # only states are parties to a treaty (not their officials)
                 if re.search(r"\b(?:in|at|from|near)\s+$", sentence[: a["start"] - offset]):
                     continue  # "signed in China": a place, not a party
                 parties.append(a)
@@ -750,10 +767,9 @@ class Engine:
                     if key in seen:
                         continue
                     seen.add(key)
-                    date = _nearest(found_dates, (party["start"] + party["end"]) / 2) or {}
                     out.append(
                         self._event_found(
-                            base, "participation", proposal, score, how, word, date, action=action, party=party
+                            base, "participation", proposal, score, how, word, event_date, action=action, party=party
                         )
                     )
             if status and ("status", status) not in seen:

@@ -110,3 +110,28 @@ def test_equivalent_words_fold_treaty_names():
 def test_same_text_same_result():
     text = "Kazakhstan ratified the SCO anti-extremism treaty on 12 March 2018. Li Keqiang urged others to follow."
     assert run(text) == run(text)
+
+
+ASTANA = (
+    "ASTANA, June 9 (Reuters) - Leaders of the Shanghai Cooperation Organisation on Friday signed the "
+    "SCO Convention on Countering Extremism, the treaty first called for by Chinese Premier Li Keqiang "
+    "at the Zhengzhou meeting in December 2015.\n\n"
+    "The convention was signed by China, Russia, Kazakhstan, Kyrgyzstan, Tajikistan and Uzbekistan, officials said.\n"
+)
+#: As in the seeds: a person with his country's code.
+LI_CN = KnownActor(pk=11, slug="li-keqiang", names=("Li Keqiang",), kind="person", country_code="CN")
+
+
+def test_signatures_get_the_signing_date_not_the_date_of_the_earlier_call():
+    found = run(ASTANA, actors=(KZ, LI_CN))
+    signatures = [f for f in found if f.kind == "participation" and f.action == "signed"]
+    assert {f.party_name for f in signatures} >= {"China", "Russia", "Kazakhstan", "Uzbekistan"}
+    assert {(f.occurred_on, f.precision) for f in signatures} == {(dt.date(2017, 6, 9), "day")}
+    (adopted,) = [f for f in found if f.kind == "status_event"]
+    assert adopted.occurred_on == dt.date(2017, 6, 9)
+
+
+def test_a_person_who_called_for_the_treaty_is_not_a_signatory():
+    found = run(ASTANA, actors=(KZ, LI_CN))
+    parties = {f.party_name for f in found if f.kind == "participation"}
+    assert "Li Keqiang" not in parties
