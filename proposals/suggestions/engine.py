@@ -253,27 +253,67 @@ def _segmenter() -> pysbd.Segmenter:
     return pysbd.Segmenter(language="en", clean=False, char_span=True)
 
 
+#: Longest piece of a line handed to pysbd at once, in code points. pysbd's
+#: abbreviation pass is about quadratic in the length of what it is given
+#: (a 100 KB line took 9-15 s), so long lines are first cut into pieces of
+#: at most this size at safe boundaries (see ``_pieces``).
+MAX_PIECE = 2000
+#: A safe cut: after a sentence end, which follows a lowercase word of two
+#: letters or more (so not "Mr." or "U.S.") and precedes a capital, a
+#: quote or a digit; or after a CJK full stop.
+_SAFE_CUT = re.compile(r"(?:(?<=[a-z]{2}[.!?])[\"”’)\]]*\s+(?=[A-Z“\"‘(\d]))|(?<=[。！？])")
+
+
+def _pieces(line: str, limit: int = MAX_PIECE) -> list[tuple[int, str]]:
+    """``[(offset, piece)]`` covering ``line`` in order, each at most
+    ``limit`` code points: cut at the last safe sentence end in the second
+    half of the window, else at the last space, else hard at the limit (a
+    sentence longer than ``limit`` with no space is split; nothing is
+    lost)."""
+    out = []
+    at = 0
+    while len(line) - at > limit:
+        window = line[at : at + limit]
+        cut = None
+        for match in _SAFE_CUT.finditer(window, limit // 2):
+            cut = match.end()
+        if cut is None:
+            space = max(window.rfind(" ", limit // 2), window.rfind("\t", limit // 2))
+            cut = space + 1 if space > 0 else limit
+        out.append((at, window[:cut]))
+        at += cut
+    out.append((at, line[at:]))
+    return out
+
+
 def sentences(text: str) -> list[tuple[int, int]]:
     """``(start, end)`` code-point offsets of each sentence of ``text``,
-    without surrounding whitespace. pysbd splits each paragraph; offsets are
-    re-found in the text so they never drift."""
+    without surrounding whitespace. pysbd splits each line (long lines in
+    pieces of at most ``MAX_PIECE`` code points, cut at sentence ends where
+    there are any); offsets are re-found in the text so they never drift.
+    Linear in the length of the text."""
     spans = []
     for para in re.finditer(r"[^\n]+", text):
-        base = para.start()
-        chunk = para.group()
-        if not chunk.strip():
-            continue
-        cursor = 0
-        for piece in _segmenter().segment(chunk):
-            sent = piece.sent.strip()
-            if not sent:
-                continue
-            at = chunk.find(sent, cursor)
-            if at < 0:  # pysbd altered the text: fall back on its offsets
-                at = piece.start
-            cursor = at + len(sent)
-            spans.append((base + at, base + at + len(sent)))
+        for offset, chunk in _pieces(para.group()):
+            _segment(chunk, para.start() + offset, spans)
     return spans
+
+
+def _segment(chunk: str, base: int, spans: list) -> None:
+    """Append pysbd's sentences of ``chunk`` (at ``base`` in the text) to
+    ``spans``."""
+    if not chunk.strip():
+        return
+    cursor = 0
+    for piece in _segmenter().segment(chunk):
+        sent = piece.sent.strip()
+        if not sent:
+            continue
+        at = chunk.find(sent, cursor)
+        if at < 0:  # pysbd altered the text: fall back on its offsets
+            at = piece.start
+        cursor = at + len(sent)
+        spans.append((base + at, base + at + len(sent)))
 
 
 @functools.cache
@@ -354,6 +394,7 @@ class _Dates:
         self.published_on = published_on
         self.published_precision = published_precision or "day"
         base = dt.datetime.combine(published_on or dt.date(2000, 1, 1), dt.time())
+        self.parsed = {}
         self.parser = DateDataParser(
             languages=["en"],
             settings={
@@ -370,7 +411,10 @@ class _Dates:
         found = []
         for match in DATE_PATTERN.finditer(text):
             phrase = match.group().strip()
-            parsed = self.parser.get_date_data(re.sub(r"^(?:on|in|since|by|during|early|late|mid-?)\s*", "", phrase))
+            bare = re.sub(r"^(?:on|in|since|by|during|early|late|mid-?)\s*", "", phrase)
+            if bare not in self.parsed:  # same phrase, same base date: parse once per run
+                self.parsed[bare] = self.parser.get_date_data(bare)
+            parsed = self.parsed[bare]
             if parsed is None or parsed.date_obj is None:
                 continue
             precision = {"day": "day", "week": "day", "month": "month", "year": "year"}.get(parsed.period, "day")

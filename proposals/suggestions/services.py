@@ -101,13 +101,34 @@ def fingerprint(found: Found) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
+#: Longest source text the suggestion step reads, in code points. The step
+#: runs inside the request (``POST /sources/{slug}/suggest/``) and reads
+#: about 100 KB a second on the benchmark's hardest texts
+#: (``bench/suggest_speed.py``, docs/SUGGESTIONS.md), so a longer text would
+#: hold the request past a proxy's timeout: split it into several sources.
+MAX_SUGGEST_CHARS = 400_000
+
+
 def suggest_for_source(source: Source, user: AbstractBaseUser | None = None, *, progress=None) -> list[Suggestion]:
     """Run the engine on ``source`` and store what is new; returns the
     suggestions created (``[]`` on a re-run: a suggestion whose fingerprint
     the source already has, pending, accepted or rejected, is not added
     again). Every quote is verified against the text with ``locate_quote``,
     as evidence is (offsets in code points). ``progress``, when given, is
-    called with ``(sentences done, sentences in all)`` as the engine reads."""
+    called with ``(sentences done, sentences in all)`` as the engine reads.
+
+    Raises ``ValidationError`` (``text``, code ``too_large``) for a text
+    longer than ``MAX_SUGGEST_CHARS`` code points; nothing is stored."""
+    if len(source.text) > MAX_SUGGEST_CHARS:
+        raise ValidationError(
+            {
+                "text": ValidationError(
+                    f"The source's text is {len(source.text)} code points long; the suggestion step reads at most "
+                    f"{MAX_SUGGEST_CHARS}. Split it into several sources.",
+                    code="too_large",
+                )
+            }
+        )
     found = Engine(knowledge()).run(
         source.text,
         published_on=source.published_on,

@@ -165,3 +165,11 @@ def test_later_news_about_a_seed_proposal(editor_api, db):
     assert row.evidence.source.text[row.evidence.start : row.evidence.end] == row.evidence.quote
     rerun = editor_api.post("/api/v1/sources/astana-signing/suggest/", format="json")
     assert (rerun.status_code, rerun.json()) == (200, [])
+
+
+def test_a_source_too_long_to_read_in_a_request_is_a_400_and_stores_nothing(editor_api, later_news, monkeypatch):
+    monkeypatch.setattr(services, "MAX_SUGGEST_CHARS", len(later_news.text) - 1)
+    r = editor_api.post(SUGGEST, format="json")
+    assert_problem(r, 400)
+    assert "Split it into several sources" in r.content.decode()
+    assert not Suggestion.objects.exists()

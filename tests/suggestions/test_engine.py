@@ -135,3 +135,22 @@ def test_a_person_who_called_for_the_treaty_is_not_a_signatory():
     found = run(ASTANA, actors=(KZ, LI_CN))
     parties = {f.party_name for f in found if f.kind == "participation"}
     assert "Li Keqiang" not in parties
+
+
+def test_a_long_line_is_read_in_bounded_pieces_with_exact_offsets():
+    from proposals.suggestions import engine
+
+    unit = "Kazakhstan ratified the SCO Convention on Countering Extremism on 12 March 2018. Mr. Li spoke. "
+    text = unit * 60  # one line, ~5,800 code points
+    pieces = engine._pieces(text, 1000)
+    assert all(len(p) <= 1000 for _, p in pieces)
+    assert "".join(p for _, p in pieces) == text
+    assert all(text[at : at + len(p)] == p for at, p in pieces)
+    # Cuts fall at sentence ends, so the sentences are those of the whole line.
+    spans = sentences(text)
+    assert len(spans) == 120
+    assert {text[a:b] for a, b in spans} == {unit.split(" Mr.")[0], "Mr. Li spoke."}
+    # No sentence end at all: cut at spaces, nothing lost, no piece too long.
+    run_on = "Minister " * 500
+    assert "".join(p for _, p in engine._pieces(run_on, 1000)) == run_on
+    assert max(len(p) for _, p in engine._pieces(run_on, 1000)) <= 1000
