@@ -346,9 +346,12 @@ def suggestion_reject(*, suggestion: Suggestion, user: AbstractBaseUser | None =
 
 
 def suggestion_marks(source: Source) -> list[dict]:
-    """Highlights for a source reader: ``[{start, end, kind, label, url}]``
-    for each pending suggestion on ``source``, by offset (code points);
-    ``url`` is the suggestion's admin change page."""
+    """Highlights for the source reader (a ``proposals.reader`` mark
+    provider): ``[{start, end, kind, label, url, id, accept_url,
+    reject_url}]`` for each pending suggestion on ``source``, by offset
+    (code points). ``kind`` is ``"suggestion"`` (styled apart from quotes),
+    ``id`` the anchor ``s<pk>``, ``url`` the suggestion's admin page and the
+    two others its accept and reject pages. One query."""
     from django.urls import reverse
 
     marks = []
@@ -357,15 +360,18 @@ def suggestion_marks(source: Source) -> list[dict]:
     ):
         what = s.get_kind_display()
         detail = s.proposal.slug if s.proposal_id else s.title
-        extra = s.action or s.status
-        label = f"{what}: {detail}" + (f" ({extra})" if extra else "")
+        extra = " ".join(x for x in (s.action or s.status, s.party_name, str(s.occurred_on or "")) if x)
+        label = f"Suggested {what.lower()}: {detail}" + (f" ({extra})" if extra else "")
         marks.append(
             {
                 "start": s.start,
                 "end": s.end,
-                "kind": s.kind,
+                "kind": "suggestion",
                 "label": label,
                 "url": reverse("admin:proposals_suggestion_change", args=[s.pk]),
+                "id": f"s{s.pk}",
+                "accept_url": reverse("admin:proposals_suggestion_accept", args=[s.pk]) + "?back=reader",
+                "reject_url": reverse("admin:proposals_suggestion_reject", args=[s.pk]) + "?back=reader",
             }
         )
     return marks

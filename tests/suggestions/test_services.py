@@ -123,5 +123,6 @@ def test_suggestion_marks_for_the_reader(later_news):
     created = services.suggest_for_source(later_news)
     marks = services.suggestion_marks(later_news)
     assert len(marks) == len(created)
-    assert {"start", "end", "kind", "label", "url"} == set(marks[0])
+    assert {"start", "end", "kind", "label", "url", "id", "accept_url", "reject_url"} == set(marks[0])
+    assert {m["kind"] for m in marks} == {"suggestion"}
     assert marks[0]["url"].startswith("/admin/proposals/suggestion/")
