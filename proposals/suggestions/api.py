@@ -170,6 +170,9 @@ class SuggestionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
         suggestion = self.get_object()
+        if suggestion.state != SuggestionState.PENDING:
+            # The state first: a decided suggestion is a 409 whatever the body.
+            raise Conflict(f"This suggestion was already {suggestion.state}; a decided suggestion cannot change.")
         body = SuggestionAcceptSerializer(data=request.data if request.data is not None else {})
         body.is_valid(raise_exception=True)
         try:

@@ -233,8 +233,14 @@ def suggestion_accept(*, suggestion: Suggestion, user: AbstractBaseUser | None =
     slug = corrections.pop("slug", None)
     with services.write_batch(user):
         suggestion = _locked_pending(suggestion)
+        suggested_date = (suggestion.occurred_on, suggestion.precision)
         for name, value in corrections.items():
             setattr(suggestion, name, value)
+        if (suggestion.occurred_on, suggestion.precision) != suggested_date:
+            # The engine's note said how it found its date ("taken from an
+            # earlier sentence"...); it is false of a date staff gave.
+            was = f"{suggested_date[0]} ({suggested_date[1]})" if suggested_date[0] else "no date"
+            suggestion.date_note = f"Date given on accept; the text's suggestion was {was}."
         if title is not None:
             suggestion.title = title
         if "party" in corrections and corrections["party"] is not None:

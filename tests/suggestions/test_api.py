@@ -173,3 +173,10 @@ def test_a_source_too_long_to_read_in_a_request_is_a_400_and_stores_nothing(edit
     assert_problem(r, 400)
     assert "Split it into several sources" in r.content.decode()
     assert not Suggestion.objects.exists()
+
+
+def test_a_decided_suggestion_is_409_even_with_a_bad_body(editor_api, later_news):
+    suggestion = services.suggest_for_source(later_news)[0]
+    assert editor_api.post(f"{LIST}{suggestion.pk}/reject/", format="json").status_code == 200
+    assert_problem(editor_api.post(f"{LIST}{suggestion.pk}/accept/", {"colour": "red"}, format="json"), 409)
+    assert_problem(editor_api.post(f"{LIST}{suggestion.pk}/accept/", {"occurred_on": "nope"}, format="json"), 409)
