@@ -481,14 +481,28 @@ def _title_from(sentence: str, trigger_end: int) -> str:
     """A working title: the words after the trigger up to the clause's end,
     at most twelve, first letter capitalised."""
     rest = sentence[trigger_end:]
-    rest = re.split(r"[,;:.!?“”\"()]|\s+(?:which|because|while|so that|reflecting)\s+", rest, maxsplit=1)[0]
+    # Quotation marks inside the clause are kept out of the title, not
+    # taken as its end ("called on the bloc's members to “maintain ...”").
+    rest = re.sub(r"[“”\"]", "", rest)
+    rest = re.split(r"[,;:.!?()]|\s+(?:which|because|while|so that|reflecting)\s+", rest, maxsplit=1)[0]
     words = rest.split()
     while words and words[0].lower() in {"the", "a", "an", "to", "that", "for", "on", "upon", "of"}:
         words = words[1:]
     if len(words) < 2:
         words = sentence.split()
-    title = " ".join(words[:12]).strip(" .,;")
+    words = words[:12]
+    # A title does not end on a function word ("... members to") or on
+    # symbols (emoji, flags, dashes).
+    while words and (words[-1].lower() in _TITLE_TAIL or not any(ch.isalnum() for ch in words[-1])):
+        words = words[:-1]
+    title = " ".join(words).strip(" .,;")
+    title = re.sub(r"[^\w)\]’'%]+$", "", title)
     return title[:1].upper() + title[1:]
+
+
+_TITLE_TAIL = STOPWORDS | {"both", "all", "any", "each", "which", "who", "will", "would", "should", "must"}
+#: Pronouns are not proponents: "“We call upon ...,” he said" names no one.
+PRONOUNS = {"I", "We", "You", "He", "She", "It", "They", "This", "These", "That", "Those", "The", "Our", "Their"}
 
 
 #: A sentence that refers back to an instrument without naming it ("such a
@@ -643,6 +657,17 @@ class Engine:
         self._last_date = None
         for start, end, sentence, matches in analysed:
             out.extend(self._sentence(text, start, end, sentence, matches, main, dates, source_id))
+        if published_on is not None:
+            # A proposal put forward in a dated source with no date of its
+            # own was put forward by then: the source's date, said so.
+            for item in out:
+                if item.kind == "new_proposal" and item.occurred_on is None:
+                    item.occurred_on = published_on
+                    item.precision = published_precision or "day"
+                    item.date_note = (
+                        "The sentence gives no date; the source's publication date "
+                        f"({published_on.isoformat()}, {item.precision} precision) is used: proposed by then."
+                    )
         return self._dedupe(out)
 
     @staticmethod
@@ -768,7 +793,7 @@ class Engine:
             # "X on Monday urged": the subject is X, not the date.
             head = re.sub(r"(?:\s+(?:" + DATE_PATTERN.pattern + r"))+$", "", head).rstrip(" ,")
             subject = _SUBJECT.search(head)
-            if subject and subject.group(1).split()[0] not in {"The", "This", "It", "They", "These"}:
+            if subject and subject.group(1).split()[0] not in PRONOUNS:
                 return {"proponent": None, "proponent_name": subject.group(1).strip()}
         if actors:
             a = actors[0]

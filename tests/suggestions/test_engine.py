@@ -154,3 +154,25 @@ def test_a_long_line_is_read_in_bounded_pieces_with_exact_offsets():
     run_on = "Minister " * 500
     assert "".join(p for _, p in engine._pieces(run_on, 1000)) == run_on
     assert max(len(p) for _, p in engine._pieces(run_on, 1000)) <= 1000
+
+
+def test_a_pronoun_is_not_a_proponent_and_a_new_proposal_takes_the_sources_date():
+    found = run("“We call upon all parties to bring it into force within two years,” he said.", proposals=())
+    (item,) = [f for f in found if f.kind == "new_proposal"]
+    assert (item.proponent, item.proponent_name) == (None, "")
+    assert (item.occurred_on, item.precision) == (dt.date(2017, 6, 10), "day")
+    assert "source's publication date" in item.date_note
+    assert item.confidence < 0.9
+
+
+def test_titles_do_not_stop_at_a_quotation_or_end_on_a_function_word_or_emoji():
+    found = run(
+        "Li also called on the bloc’s members to “maintain political security and social stability” in the face "
+        "of threats.",
+        proposals=(),
+    )
+    (item,) = [f for f in found if f.kind == "new_proposal"]
+    assert item.title.startswith("Bloc’s members to maintain political security")
+    assert item.title.split()[-1] not in {"to", "of", "the"}
+    (emoji,) = [f for f in run("Ministers urged a regional water-sharing pact 🇰🇿🌊", proposals=()) if f.title]
+    assert emoji.title == "Regional water-sharing pact"
