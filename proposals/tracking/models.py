@@ -29,6 +29,7 @@ from ..models import (
     is_before,
     is_blank,
     latest_allowed_date,
+    period_start,
 )
 
 
@@ -143,9 +144,13 @@ class Participation(models.Model):
         not before the proposal's ``proposed_on`` (at the coarser
         precision); the quote must be one of this proposal's; the same
         party cannot take the same action twice on the same date (or twice
-        undated)."""
+        undated). A month- or year-precision date is stored as the first
+        day of its period (``DatePrecision``: "2018-05-17" at year
+        precision is kept as 2018-01-01)."""
         super().clean()
         errors = {}
+        if self.occurred_on and self.precision in (DatePrecision.MONTH, DatePrecision.YEAR):
+            self.occurred_on = period_start(self.occurred_on, self.precision)
         if self.occurred_on and self.occurred_on > latest_allowed_date():
             errors["occurred_on"] = "A party's action cannot be dated in the future."
         elif self.occurred_on and self.proposal_id:

@@ -105,6 +105,17 @@ def test_the_same_action_twice_is_refused_dated_or_not(proposal, china):
     assert Participation.objects.count() == 2
 
 
+def test_a_month_or_year_precision_date_is_stored_as_its_periods_first_day(proposal, china):
+    year = tracking.participation_record(
+        proposal=proposal, party=china, action=PartyAction.RATIFIED, occurred_on=dt.date(2018, 5, 17), precision="year"
+    )
+    month = tracking.participation_record(
+        proposal=proposal, party=china, action=PartyAction.SIGNED, occurred_on=dt.date(2017, 6, 9), precision="month"
+    )
+    assert Participation.objects.get(pk=year.pk).occurred_on == dt.date(2018, 1, 1)
+    assert Participation.objects.get(pk=month.pk).occurred_on == dt.date(2017, 6, 1)
+
+
 def test_a_party_with_participation_cannot_be_deleted(proposal, china):
     tracking.participation_record(proposal=proposal, party=china, action=PartyAction.SIGNED)
     with pytest.raises(ProtectedError):
