@@ -709,6 +709,11 @@ class Engine:
         actors = self.find_actors(sentence, start)
         found_dates = dates.find(sentence, start)
         carried = None
+        if events:
+            # A date in a clause about a call ("the treaty first called for
+            # by Li Keqiang ... in December 2015") dates the call, not the
+            # event.
+            found_dates = [d for d in found_dates if not self._dates_a_call(sentence, d["start"] - start)]
         event_date = _nearest(found_dates, start + events[0][0]) if events and found_dates else None
         if event_date is not None:
             self._last_date = event_date
@@ -780,6 +785,14 @@ class Engine:
             )
         ]
 
+    def _dates_a_call(self, sentence: str, at: int) -> bool:
+        """The clause before the date at ``at`` (in ``sentence``) holds the
+        language of a call (call, urge, propose): the date is the call's."""
+        clause = re.split(r"[,;—]|\s-\s", sentence[:at])[-1]
+        return any(
+            pattern.search(clause) for name, pattern, _ in self.proposal_rules if name in ("call", "urge", "propose")
+        )
+
     def _proponent(self, sentence, offset, actors, trigger) -> dict:
         """Who is putting it forward: the actor named last before the
         trigger, else the capitalised words right before it, else the first
@@ -819,9 +832,10 @@ class Engine:
         for ev_start, _ev_end, action, status, word in events:
             at = offset + ev_start
             treaty = action in TREATY_ACTIONS
-            # The event's date: the date phrase nearest the event word; every
-            # party of the event shares it (a date nearer a party's name may
-            # date another clause).
+            # The event's date: the date phrase nearest the event word. A
+            # party takes the date nearest its own name ("Kyrgyzstan ratified
+            # in May 2018, and Tajikistan on 22 June 2018"); dates of calls
+            # were left out above.
             event_date = _nearest(found_dates, at) or {}
             parties = []
             for a in actors:
@@ -838,7 +852,15 @@ class Engine:
                     seen.add(key)
                     out.append(
                         self._event_found(
-                            base, "participation", proposal, score, how, word, event_date, action=action, party=party
+                            base,
+                            "participation",
+                            proposal,
+                            score,
+                            how,
+                            word,
+                            _nearest(found_dates, (party["start"] + party["end"]) / 2) or event_date,
+                            action=action,
+                            party=party,
                         )
                     )
             if status and ("status", status) not in seen:

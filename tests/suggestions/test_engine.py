@@ -176,3 +176,14 @@ def test_titles_do_not_stop_at_a_quotation_or_end_on_a_function_word_or_emoji():
     assert item.title.split()[-1] not in {"to", "of", "the"}
     (emoji,) = [f for f in run("Ministers urged a regional water-sharing pact 🇰🇿🌊", proposals=()) if f.title]
     assert emoji.title == "Regional water-sharing pact"
+
+
+def test_each_party_takes_the_date_of_its_own_clause():
+    tj = KnownActor(pk=12, slug="tajikistan", names=("Tajikistan",), kind="state", country_code="TJ")
+    found = run(
+        "Kazakhstan ratified the SCO Convention on Countering Extremism in May 2018, and Tajikistan on 22 June 2018.",
+        published_on=dt.date(2018, 7, 1),
+        actors=(KZ, tj),
+    )
+    dates = {f.party_name: (f.occurred_on, f.precision) for f in found if f.kind == "participation"}
+    assert dates == {"Kazakhstan": (dt.date(2018, 5, 1), "month"), "Tajikistan": (dt.date(2018, 6, 22), "day")}
