@@ -307,6 +307,10 @@ def suggestion_accept(*, suggestion: Suggestion, user: AbstractBaseUser | None =
                 user=user,
             )
         else:
+            if suggestion.party_id is None and suggestion.party_name:
+                # The party was only a name when suggested; it may be an
+                # actor by now.
+                suggestion.party = _actor_named(suggestion.party_name)
             if suggestion.party_id is None:
                 raise ValidationError(
                     {
@@ -335,6 +339,14 @@ def suggestion_accept(*, suggestion: Suggestion, user: AbstractBaseUser | None =
         suggestion.full_clean(exclude=["fingerprint"])
         suggestion.save()
     return suggestion
+
+
+def _actor_named(name: str) -> Actor | None:
+    """The one actor whose name or an alias is ``name`` (case-insensitive),
+    or None when there is none or more than one."""
+    ids = set(Actor.objects.filter(name__iexact=name).values_list("pk", flat=True))
+    ids |= set(ActorAlias.objects.filter(name__iexact=name).values_list("actor_id", flat=True))
+    return Actor.objects.get(pk=ids.pop()) if len(ids) == 1 else None
 
 
 def suggestion_reject(*, suggestion: Suggestion, user: AbstractBaseUser | None = None) -> Suggestion:

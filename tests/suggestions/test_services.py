@@ -119,6 +119,27 @@ def test_participation_needs_a_known_party(treaty_world, db):
     assert accepted.participation.party == treaty_world["kazakhstan"]
 
 
+def test_a_party_named_only_by_name_is_found_once_the_actor_exists(treaty_world, db):
+    from proposals import services as core
+    from proposals.models import Actor, ActorKind, Source
+
+    src = core.record_save(
+        instance=Source(),
+        slug="t",
+        title="t",
+        published_on=dt.date(2018, 5, 1),
+        text="Tajikistan ratified the SCO Convention on Countering Extremism on 3 April 2018.",
+    )
+    (item,) = by("participation", services.suggest_for_source(src))
+    assert item.party is None
+    tajikistan = core.record_save(
+        instance=Actor(), slug="tajikistan", name="Tajikistan", kind=ActorKind.STATE, country_code="TJ"
+    )
+    accepted = services.suggestion_accept(suggestion=item)
+    assert accepted.participation.party == tajikistan
+    assert accepted.party == tajikistan
+
+
 def test_suggestion_marks_for_the_reader(later_news):
     created = services.suggest_for_source(later_news)
     marks = services.suggestion_marks(later_news)
