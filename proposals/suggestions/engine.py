@@ -436,7 +436,18 @@ class _Dates:
             note = ""
             if relative:
                 if self.published_on is None:
-                    continue  # nothing to resolve it against
+                    # Nothing to resolve it against: undated, and said so.
+                    found.append(
+                        {
+                            "start": offset + match.start(),
+                            "end": offset + match.end(),
+                            "phrase": phrase,
+                            "date": None,
+                            "precision": "",
+                            "note": f"“{phrase}” is relative and the source has no date: left undated.",
+                        }
+                    )
+                    continue
                 note = (
                     f"“{phrase}” is relative; resolved against the source's date "
                     f"{self.published_on.isoformat()} ({self.published_precision} precision)."
@@ -875,7 +886,7 @@ class Engine:
     def _event_found(self, base, kind, proposal, score, how, word, date, *, action="", status="", party=None):
         why = f"event “{word}”; {how}"
         confidence = 0.35 + 0.3 * min(score, 1.0)
-        if date:
+        if date and date.get("date"):
             why += f"; date “{date['phrase']}”"
             confidence += 0.2
         if party:

@@ -187,3 +187,10 @@ def test_each_party_takes_the_date_of_its_own_clause():
     )
     dates = {f.party_name: (f.occurred_on, f.precision) for f in found if f.kind == "participation"}
     assert dates == {"Kazakhstan": (dt.date(2018, 5, 1), "month"), "Tajikistan": (dt.date(2018, 6, 22), "day")}
+
+
+def test_a_relative_date_in_an_undated_source_is_left_undated_with_a_note():
+    found = run("Kazakhstan ratified the SCO Convention on Countering Extremism on Tuesday.", published_on=None)
+    (item,) = [f for f in found if f.kind == "participation"]
+    assert (item.occurred_on, item.precision) == (None, "")
+    assert item.date_note == "“on Tuesday” is relative and the source has no date: left undated."
