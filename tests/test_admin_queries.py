@@ -43,7 +43,8 @@ PAGES = {
     "proposal history": (lambda p, s: reverse("admin:proposals_proposal_history", args=[p.pk]), 7),
     # 6, plus the source's suggestions table (1)
     "source change": (lambda p, s: reverse("admin:proposals_source_change", args=[s.pk]), 7),
-    "source reader": (lambda p, s: reverse("admin:proposals_source_reader", args=[s.pk]), 4),
+    # 5: the quotes and the pending suggestions (two mark providers).
+    "source reader": (lambda p, s: reverse("admin:proposals_source_reader", args=[s.pk]), 5),
     "evidence change": (lambda p, s: reverse("admin:proposals_evidence_change", args=[p.evidence.first().pk]), 7),
     "token changelist": (lambda p, s: reverse("admin:knox_authtoken_changelist"), 5),
     "deleted proposals": (lambda p, s: reverse("admin:proposals_proposal_deleted"), 3),

@@ -37,7 +37,7 @@ from ..models import (
     Venue,
     VenueKind,
 )
-from ..tracking.search import search_with_aliases
+from ..tracking.search import exact_alias_first, search_with_aliases
 
 MAX_Q_LENGTH = 200
 
@@ -399,11 +399,10 @@ def search(queryset, text: str):
         from django.contrib.postgres.search import SearchQuery, SearchRank
 
         query = SearchQuery(text, search_type="websearch", config="english")
-        return (
-            search_with_aliases(queryset, Q(search_vector=query), text)
-            .annotate(rank=SearchRank(F("search_vector"), query))
-            .order_by("-rank", "-id")
+        ranked = search_with_aliases(queryset, Q(search_vector=query), text).annotate(
+            rank=SearchRank(F("search_vector"), query)
         )
+        return exact_alias_first(ranked, text, "-rank", "-id")
     # SQLite fallback: every word must appear as a whole word (case-insensitive,
     # no stemming) in the title, summary or a quote; "-word" excludes; quotes
     # and "or" are dropped. Whole words, as on PostgreSQL: with substrings
@@ -420,7 +419,9 @@ def search(queryset, text: str):
             found &= _matches(word)
             searched = True
     # Nothing left to look for matches nothing, as PostgreSQL's empty query does.
-    return search_with_aliases(queryset, found, text) if searched else queryset.none()
+    if not searched:
+        return queryset.none()
+    return exact_alias_first(search_with_aliases(queryset, found, text), text, *queryset.query.order_by)
 
 
 def _matches(word: str):

@@ -10,6 +10,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from ..models import Suggestion, SuggestionState
+from ..reader import MARK_PROVIDERS
 from . import services
 
 
@@ -96,13 +97,20 @@ class SuggestionAdmin(admin.ModelAdmin):
         if not self._may_decide(request):
             raise PermissionDenied
         suggestion = get_object_or_404(Suggestion.objects.select_related("source", "proposal"), pk=pk)
-        back = reverse("admin:proposals_source_change", args=[suggestion.source_id])
+        # From the reader's list (?back=reader), back to the reader.
+        page = "reader" if request.GET.get("back") == "reader" else "change"
+        back = reverse(f"admin:proposals_source_{page}", args=[suggestion.source_id])
         if request.method == "POST":
             if _decide(request, suggestion, verb):
                 messages.success(request, f"Suggestion #{suggestion.pk} {verb}ed.")
             return redirect(back)
         context = {**self.admin_site.each_context(request), "suggestion": suggestion, "verb": verb, "back": back}
         return TemplateResponse(request, "admin/proposals/suggestion/decide.html", context)
+
+
+# The reader highlights pending suggestions beside the quotes.
+if services.suggestion_marks not in MARK_PROVIDERS:
+    MARK_PROVIDERS.append(services.suggestion_marks)
 
 
 class SourceSuggestionsMixin:
@@ -129,10 +137,14 @@ class SourceSuggestionsMixin:
                 decide = s.state
             cells.append(
                 format_html(
-                    '<tr><td><a href="{}">{}</a></td><td>{}–{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>'
-                    "<td>{}</td></tr>",
+                    '<tr><td><a href="{}">{}</a></td><td><a href="{}" title="In the reader">{}–{}</a></td>'
+                    "<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                     reverse("admin:proposals_suggestion_change", args=[s.pk]),
                     s.get_kind_display(),
+                    # The reader highlights pending suggestions (anchor s<pk>); a
+                    # decided one is shown there by its quote, if accepted.
+                    reverse("admin:proposals_source_reader", args=[obj.pk])
+                    + (f"#s{s.pk}" if s.state == SuggestionState.PENDING else ""),
                     s.start,
                     s.end,
                     s.quote if len(s.quote) <= 120 else s.quote[:117] + "...",

@@ -102,7 +102,10 @@ class SuggestionAcceptSerializer(StrictFieldsMixin, serializers.Serializer):
 
 
 class SuggestionFilterSet(django_filters.FilterSet):
-    source = django_filters.CharFilter(field_name="source__slug", help_text="Slug of the source.")
+    source = django_filters.CharFilter(
+        method="filter_source",
+        help_text="Slug of the source (a number that is no source's slug is taken as its id); unknown: 400.",
+    )
     kind = django_filters.ChoiceFilter(choices=SuggestionKind.choices)
     state = django_filters.ChoiceFilter(choices=SuggestionState.choices)
     proposal = django_filters.CharFilter(field_name="proposal__slug", help_text="Slug of the proposal concerned.")
@@ -110,6 +113,16 @@ class SuggestionFilterSet(django_filters.FilterSet):
     class Meta:
         model = Suggestion
         fields = []
+
+    def filter_source(self, queryset, name, value):
+        # As the sources endpoints: by slug, else a number as an id; an
+        # unknown source is a 400 like ``proposals/?party=nope``.
+        source = Source.objects.filter(slug=value).values_list("pk", flat=True).first()
+        if source is None and value.isdigit():
+            source = Source.objects.filter(pk=int(value)).values_list("pk", flat=True).first()
+        if source is None:
+            raise serializers.ValidationError({"source": f"No source {value!r}."})
+        return queryset.filter(source_id=source)
 
 
 @extend_schema_view(
@@ -170,6 +183,9 @@ class SuggestionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
         suggestion = self.get_object()
+        if suggestion.state != SuggestionState.PENDING:
+            # The state first: a decided suggestion is a 409 whatever the body.
+            raise Conflict(f"This suggestion was already {suggestion.state}; a decided suggestion cannot change.")
         body = SuggestionAcceptSerializer(data=request.data if request.data is not None else {})
         body.is_valid(raise_exception=True)
         try:
@@ -206,8 +222,9 @@ class SuggestionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         "name a recorded proposal (`mention`), and events in its life (`status_event`: signed, in force; "
         "`participation`: a party's signature, ratification, accession, entry into force...). Answers 201 with "
         "the suggestions it created, or 200 with `[]` when a re-run finds nothing new: a suggestion the source "
-        "already has, pending, accepted or rejected, is never added again. No body. The source is named by slug "
-        "(or, for older links, id); 404 for an unknown one."
+        "already has, pending, accepted or rejected, is never added again. No body (a body is a 400). The source is "
+        "named by slug (or, for older links, id); 404 for an unknown one. A source longer than 400,000 code points "
+        "is refused with a 400 (`text`, code `too_large`): split it into several sources."
     ),
     request=None,
     parameters=[
@@ -235,6 +252,8 @@ class SourceSuggestView(viewsets.GenericViewSet):
     filter_backends = []
 
     def create(self, request, source_slug=None):
+        if request.data not in (None, {}, b"", ""):
+            raise serializers.ValidationError({"non_field_errors": ["This endpoint takes no body."]})
         # By slug; a number that is no source's slug is taken as its id, as
         # the sources endpoints do (older links).
         source = Source.objects.filter(slug=source_slug).first()

@@ -253,27 +253,67 @@ def _segmenter() -> pysbd.Segmenter:
     return pysbd.Segmenter(language="en", clean=False, char_span=True)
 
 
+#: Longest piece of a line handed to pysbd at once, in code points. pysbd's
+#: abbreviation pass is about quadratic in the length of what it is given
+#: (a 100 KB line took 9-15 s), so long lines are first cut into pieces of
+#: at most this size at safe boundaries (see ``_pieces``).
+MAX_PIECE = 2000
+#: A safe cut: after a sentence end, which follows a lowercase word of two
+#: letters or more (so not "Mr." or "U.S.") and precedes a capital, a
+#: quote or a digit; or after a CJK full stop.
+_SAFE_CUT = re.compile(r"(?:(?<=[a-z]{2}[.!?])[\"”’)\]]*\s+(?=[A-Z“\"‘(\d]))|(?<=[。！？])")
+
+
+def _pieces(line: str, limit: int = MAX_PIECE) -> list[tuple[int, str]]:
+    """``[(offset, piece)]`` covering ``line`` in order, each at most
+    ``limit`` code points: cut at the last safe sentence end in the second
+    half of the window, else at the last space, else hard at the limit (a
+    sentence longer than ``limit`` with no space is split; nothing is
+    lost)."""
+    out = []
+    at = 0
+    while len(line) - at > limit:
+        window = line[at : at + limit]
+        cut = None
+        for match in _SAFE_CUT.finditer(window, limit // 2):
+            cut = match.end()
+        if cut is None:
+            space = max(window.rfind(" ", limit // 2), window.rfind("\t", limit // 2))
+            cut = space + 1 if space > 0 else limit
+        out.append((at, window[:cut]))
+        at += cut
+    out.append((at, line[at:]))
+    return out
+
+
 def sentences(text: str) -> list[tuple[int, int]]:
     """``(start, end)`` code-point offsets of each sentence of ``text``,
-    without surrounding whitespace. pysbd splits each paragraph; offsets are
-    re-found in the text so they never drift."""
+    without surrounding whitespace. pysbd splits each line (long lines in
+    pieces of at most ``MAX_PIECE`` code points, cut at sentence ends where
+    there are any); offsets are re-found in the text so they never drift.
+    Linear in the length of the text."""
     spans = []
     for para in re.finditer(r"[^\n]+", text):
-        base = para.start()
-        chunk = para.group()
-        if not chunk.strip():
-            continue
-        cursor = 0
-        for piece in _segmenter().segment(chunk):
-            sent = piece.sent.strip()
-            if not sent:
-                continue
-            at = chunk.find(sent, cursor)
-            if at < 0:  # pysbd altered the text: fall back on its offsets
-                at = piece.start
-            cursor = at + len(sent)
-            spans.append((base + at, base + at + len(sent)))
+        for offset, chunk in _pieces(para.group()):
+            _segment(chunk, para.start() + offset, spans)
     return spans
+
+
+def _segment(chunk: str, base: int, spans: list) -> None:
+    """Append pysbd's sentences of ``chunk`` (at ``base`` in the text) to
+    ``spans``."""
+    if not chunk.strip():
+        return
+    cursor = 0
+    for piece in _segmenter().segment(chunk):
+        sent = piece.sent.strip()
+        if not sent:
+            continue
+        at = chunk.find(sent, cursor)
+        if at < 0:  # pysbd altered the text: fall back on its offsets
+            at = piece.start
+        cursor = at + len(sent)
+        spans.append((base + at, base + at + len(sent)))
 
 
 @functools.cache
@@ -354,6 +394,7 @@ class _Dates:
         self.published_on = published_on
         self.published_precision = published_precision or "day"
         base = dt.datetime.combine(published_on or dt.date(2000, 1, 1), dt.time())
+        self.parsed = {}
         self.parser = DateDataParser(
             languages=["en"],
             settings={
@@ -370,7 +411,10 @@ class _Dates:
         found = []
         for match in DATE_PATTERN.finditer(text):
             phrase = match.group().strip()
-            parsed = self.parser.get_date_data(re.sub(r"^(?:on|in|since|by|during|early|late|mid-?)\s*", "", phrase))
+            bare = re.sub(r"^(?:on|in|since|by|during|early|late|mid-?)\s*", "", phrase)
+            if bare not in self.parsed:  # same phrase, same base date: parse once per run
+                self.parsed[bare] = self.parser.get_date_data(bare)
+            parsed = self.parsed[bare]
             if parsed is None or parsed.date_obj is None:
                 continue
             precision = {"day": "day", "week": "day", "month": "month", "year": "year"}.get(parsed.period, "day")
@@ -392,7 +436,18 @@ class _Dates:
             note = ""
             if relative:
                 if self.published_on is None:
-                    continue  # nothing to resolve it against
+                    # Nothing to resolve it against: undated, and said so.
+                    found.append(
+                        {
+                            "start": offset + match.start(),
+                            "end": offset + match.end(),
+                            "phrase": phrase,
+                            "date": None,
+                            "precision": "",
+                            "note": f"“{phrase}” is relative and the source has no date: left undated.",
+                        }
+                    )
+                    continue
                 note = (
                     f"“{phrase}” is relative; resolved against the source's date "
                     f"{self.published_on.isoformat()} ({self.published_precision} precision)."
@@ -417,6 +472,16 @@ class _Dates:
         return found
 
 
+def _is_state(found: dict) -> bool:
+    """A name found in a sentence is a state: a recorded actor of kind
+    ``state``, or an ISO 3166 country not yet recorded. A person or body
+    with a country code (a premier, a ministry) is not."""
+    actor = found["actor"]
+    if actor is None:
+        return bool(found["country_code"])
+    return actor.kind == "state"
+
+
 def _nearest(items: list[dict], at: int) -> dict | None:
     if not items:
         return None
@@ -427,14 +492,28 @@ def _title_from(sentence: str, trigger_end: int) -> str:
     """A working title: the words after the trigger up to the clause's end,
     at most twelve, first letter capitalised."""
     rest = sentence[trigger_end:]
-    rest = re.split(r"[,;:.!?“”\"()]|\s+(?:which|because|while|so that|reflecting)\s+", rest, maxsplit=1)[0]
+    # Quotation marks inside the clause are kept out of the title, not
+    # taken as its end ("called on the bloc's members to “maintain ...”").
+    rest = re.sub(r"[“”\"]", "", rest)
+    rest = re.split(r"[,;:.!?()]|\s+(?:which|because|while|so that|reflecting)\s+", rest, maxsplit=1)[0]
     words = rest.split()
     while words and words[0].lower() in {"the", "a", "an", "to", "that", "for", "on", "upon", "of"}:
         words = words[1:]
     if len(words) < 2:
         words = sentence.split()
-    title = " ".join(words[:12]).strip(" .,;")
+    words = words[:12]
+    # A title does not end on a function word ("... members to") or on
+    # symbols (emoji, flags, dashes).
+    while words and (words[-1].lower() in _TITLE_TAIL or not any(ch.isalnum() for ch in words[-1])):
+        words = words[:-1]
+    title = " ".join(words).strip(" .,;")
+    title = re.sub(r"[^\w)\]’'%]+$", "", title)
     return title[:1].upper() + title[1:]
+
+
+_TITLE_TAIL = STOPWORDS | {"both", "all", "any", "each", "which", "who", "will", "would", "should", "must"}
+#: Pronouns are not proponents: "“We call upon ...,” he said" names no one.
+PRONOUNS = {"I", "We", "You", "He", "She", "It", "They", "This", "These", "That", "Those", "The", "Our", "Their"}
 
 
 #: A sentence that refers back to an instrument without naming it ("such a
@@ -589,6 +668,17 @@ class Engine:
         self._last_date = None
         for start, end, sentence, matches in analysed:
             out.extend(self._sentence(text, start, end, sentence, matches, main, dates, source_id))
+        if published_on is not None:
+            # A proposal put forward in a dated source with no date of its
+            # own was put forward by then: the source's date, said so.
+            for item in out:
+                if item.kind == "new_proposal" and item.occurred_on is None:
+                    item.occurred_on = published_on
+                    item.precision = published_precision or "day"
+                    item.date_note = (
+                        "The sentence gives no date; the source's publication date "
+                        f"({published_on.isoformat()}, {item.precision} precision) is used: proposed by then."
+                    )
         return self._dedupe(out)
 
     @staticmethod
@@ -630,11 +720,19 @@ class Engine:
         actors = self.find_actors(sentence, start)
         found_dates = dates.find(sentence, start)
         carried = None
-        if found_dates:
-            self._last_date = found_dates[-1]
+        if events:
+            # A date in a clause about a call ("the treaty first called for
+            # by Li Keqiang ... in December 2015") dates the call, not the
+            # event.
+            found_dates = [d for d in found_dates if not self._dates_a_call(sentence, d["start"] - start)]
+        event_date = _nearest(found_dates, start + events[0][0]) if events and found_dates else None
+        if event_date is not None:
+            self._last_date = event_date
         elif events and self._last_date is not None:
             # News copy dates its event once and retells it undated: the
-            # latest date before this sentence, said so in the note.
+            # date of the latest dated event before this sentence (not the
+            # latest date phrase, which may date something else: "first
+            # called for ... in December 2015"), said so in the note.
             carried = dict(self._last_date)
             carried["note"] = (
                 carried["note"] + f" Taken from an earlier sentence (“{carried['phrase']}”); this one gives no date."
@@ -698,6 +796,14 @@ class Engine:
             )
         ]
 
+    def _dates_a_call(self, sentence: str, at: int) -> bool:
+        """The clause before the date at ``at`` (in ``sentence``) holds the
+        language of a call (call, urge, propose): the date is the call's."""
+        clause = re.split(r"[,;—]|\s-\s", sentence[:at])[-1]
+        return any(
+            pattern.search(clause) for name, pattern, _ in self.proposal_rules if name in ("call", "urge", "propose")
+        )
+
     def _proponent(self, sentence, offset, actors, trigger) -> dict:
         """Who is putting it forward: the actor named last before the
         trigger, else the capitalised words right before it, else the first
@@ -711,7 +817,7 @@ class Engine:
             # "X on Monday urged": the subject is X, not the date.
             head = re.sub(r"(?:\s+(?:" + DATE_PATTERN.pattern + r"))+$", "", head).rstrip(" ,")
             subject = _SUBJECT.search(head)
-            if subject and subject.group(1).split()[0] not in {"The", "This", "It", "They", "These"}:
+            if subject and subject.group(1).split()[0] not in PRONOUNS:
                 return {"proponent": None, "proponent_name": subject.group(1).strip()}
         if actors:
             a = actors[0]
@@ -737,10 +843,15 @@ class Engine:
         for ev_start, _ev_end, action, status, word in events:
             at = offset + ev_start
             treaty = action in TREATY_ACTIONS
+            # The event's date: the date phrase nearest the event word. A
+            # party takes the date nearest its own name ("Kyrgyzstan ratified
+            # in May 2018, and Tajikistan on 22 June 2018"); dates of calls
+            # were left out above.
+            event_date = _nearest(found_dates, at) or {}
             parties = []
             for a in actors:
-                if treaty and not a["country_code"]:
-                    continue  # only states are parties to a treaty
+                if treaty and not _is_state(a):
+                    continue  # only states are parties to a treaty (not their officials)
                 if re.search(r"\b(?:in|at|from|near)\s+$", sentence[: a["start"] - offset]):
                     continue  # "signed in China": a place, not a party
                 parties.append(a)
@@ -750,10 +861,17 @@ class Engine:
                     if key in seen:
                         continue
                     seen.add(key)
-                    date = _nearest(found_dates, (party["start"] + party["end"]) / 2) or {}
                     out.append(
                         self._event_found(
-                            base, "participation", proposal, score, how, word, date, action=action, party=party
+                            base,
+                            "participation",
+                            proposal,
+                            score,
+                            how,
+                            word,
+                            _nearest(found_dates, (party["start"] + party["end"]) / 2) or event_date,
+                            action=action,
+                            party=party,
                         )
                     )
             if status and ("status", status) not in seen:
@@ -768,7 +886,7 @@ class Engine:
     def _event_found(self, base, kind, proposal, score, how, word, date, *, action="", status="", party=None):
         why = f"event “{word}”; {how}"
         confidence = 0.35 + 0.3 * min(score, 1.0)
-        if date:
+        if date and date.get("date"):
             why += f"; date “{date['phrase']}”"
             confidence += 0.2
         if party:

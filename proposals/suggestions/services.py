@@ -101,13 +101,34 @@ def fingerprint(found: Found) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
+#: Longest source text the suggestion step reads, in code points. The step
+#: runs inside the request (``POST /sources/{slug}/suggest/``) and reads
+#: about 100 KB a second on the benchmark's hardest texts
+#: (``bench/suggest_speed.py``, docs/SUGGESTIONS.md), so a longer text would
+#: hold the request past a proxy's timeout: split it into several sources.
+MAX_SUGGEST_CHARS = 400_000
+
+
 def suggest_for_source(source: Source, user: AbstractBaseUser | None = None, *, progress=None) -> list[Suggestion]:
     """Run the engine on ``source`` and store what is new; returns the
     suggestions created (``[]`` on a re-run: a suggestion whose fingerprint
     the source already has, pending, accepted or rejected, is not added
     again). Every quote is verified against the text with ``locate_quote``,
     as evidence is (offsets in code points). ``progress``, when given, is
-    called with ``(sentences done, sentences in all)`` as the engine reads."""
+    called with ``(sentences done, sentences in all)`` as the engine reads.
+
+    Raises ``ValidationError`` (``text``, code ``too_large``) for a text
+    longer than ``MAX_SUGGEST_CHARS`` code points; nothing is stored."""
+    if len(source.text) > MAX_SUGGEST_CHARS:
+        raise ValidationError(
+            {
+                "text": ValidationError(
+                    f"The source's text is {len(source.text)} code points long; the suggestion step reads at most "
+                    f"{MAX_SUGGEST_CHARS}. Split it into several sources.",
+                    code="too_large",
+                )
+            }
+        )
     found = Engine(knowledge()).run(
         source.text,
         published_on=source.published_on,
@@ -212,8 +233,14 @@ def suggestion_accept(*, suggestion: Suggestion, user: AbstractBaseUser | None =
     slug = corrections.pop("slug", None)
     with services.write_batch(user):
         suggestion = _locked_pending(suggestion)
+        suggested_date = (suggestion.occurred_on, suggestion.precision)
         for name, value in corrections.items():
             setattr(suggestion, name, value)
+        if (suggestion.occurred_on, suggestion.precision) != suggested_date:
+            # The engine's note said how it found its date ("taken from an
+            # earlier sentence"...); it is false of a date staff gave.
+            was = f"{suggested_date[0]} ({suggested_date[1]})" if suggested_date[0] else "no date"
+            suggestion.date_note = f"Date given on accept; the text's suggestion was {was}."
         if title is not None:
             suggestion.title = title
         if "party" in corrections and corrections["party"] is not None:
@@ -280,6 +307,10 @@ def suggestion_accept(*, suggestion: Suggestion, user: AbstractBaseUser | None =
                 user=user,
             )
         else:
+            if suggestion.party_id is None and suggestion.party_name:
+                # The party was only a name when suggested; it may be an
+                # actor by now.
+                suggestion.party = _actor_named(suggestion.party_name)
             if suggestion.party_id is None:
                 raise ValidationError(
                     {
@@ -310,6 +341,14 @@ def suggestion_accept(*, suggestion: Suggestion, user: AbstractBaseUser | None =
     return suggestion
 
 
+def _actor_named(name: str) -> Actor | None:
+    """The one actor whose name or an alias is ``name`` (case-insensitive),
+    or None when there is none or more than one."""
+    ids = set(Actor.objects.filter(name__iexact=name).values_list("pk", flat=True))
+    ids |= set(ActorAlias.objects.filter(name__iexact=name).values_list("actor_id", flat=True))
+    return Actor.objects.get(pk=ids.pop()) if len(ids) == 1 else None
+
+
 def suggestion_reject(*, suggestion: Suggestion, user: AbstractBaseUser | None = None) -> Suggestion:
     """Reject a pending suggestion; it stays on record (so a re-run does
     not suggest it again). Raises ``SuggestionConflict`` when it is not
@@ -325,9 +364,12 @@ def suggestion_reject(*, suggestion: Suggestion, user: AbstractBaseUser | None =
 
 
 def suggestion_marks(source: Source) -> list[dict]:
-    """Highlights for a source reader: ``[{start, end, kind, label, url}]``
-    for each pending suggestion on ``source``, by offset (code points);
-    ``url`` is the suggestion's admin change page."""
+    """Highlights for the source reader (a ``proposals.reader`` mark
+    provider): ``[{start, end, kind, label, url, id, accept_url,
+    reject_url}]`` for each pending suggestion on ``source``, by offset
+    (code points). ``kind`` is ``"suggestion"`` (styled apart from quotes),
+    ``id`` the anchor ``s<pk>``, ``url`` the suggestion's admin page and the
+    two others its accept and reject pages. One query."""
     from django.urls import reverse
 
     marks = []
@@ -336,15 +378,18 @@ def suggestion_marks(source: Source) -> list[dict]:
     ):
         what = s.get_kind_display()
         detail = s.proposal.slug if s.proposal_id else s.title
-        extra = s.action or s.status
-        label = f"{what}: {detail}" + (f" ({extra})" if extra else "")
+        extra = " ".join(x for x in (s.action or s.status, s.party_name, str(s.occurred_on or "")) if x)
+        label = f"Suggested {what.lower()}: {detail}" + (f" ({extra})" if extra else "")
         marks.append(
             {
                 "start": s.start,
                 "end": s.end,
-                "kind": s.kind,
+                "kind": "suggestion",
                 "label": label,
                 "url": reverse("admin:proposals_suggestion_change", args=[s.pk]),
+                "id": f"s{s.pk}",
+                "accept_url": reverse("admin:proposals_suggestion_accept", args=[s.pk]) + "?back=reader",
+                "reject_url": reverse("admin:proposals_suggestion_reject", args=[s.pk]) + "?back=reader",
             }
         )
     return marks

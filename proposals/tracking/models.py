@@ -29,6 +29,7 @@ from ..models import (
     is_before,
     is_blank,
     latest_allowed_date,
+    period_start,
 )
 
 
@@ -143,9 +144,13 @@ class Participation(models.Model):
         not before the proposal's ``proposed_on`` (at the coarser
         precision); the quote must be one of this proposal's; the same
         party cannot take the same action twice on the same date (or twice
-        undated)."""
+        undated). A month- or year-precision date is stored as the first
+        day of its period (``DatePrecision``: "2018-05-17" at year
+        precision is kept as 2018-01-01)."""
         super().clean()
         errors = {}
+        if self.occurred_on and self.precision in (DatePrecision.MONTH, DatePrecision.YEAR):
+            self.occurred_on = period_start(self.occurred_on, self.precision)
         if self.occurred_on and self.occurred_on > latest_allowed_date():
             errors["occurred_on"] = "A party's action cannot be dated in the future."
         elif self.occurred_on and self.proposal_id:
@@ -174,11 +179,47 @@ def validate_language_tag(value: str) -> None:
     subtag registry by ``langcodes``. Raises ``ValidationError``."""
     import langcodes
 
-    if not langcodes.tag_is_valid(value):
+    # langcodes reads "en_US" as "en-US"; RFC 5646 separates subtags with
+    # hyphens only.
+    if "_" in value or not langcodes.tag_is_valid(value):
         raise ValidationError(
-            "Not a valid BCP 47 language tag (RFC 5646), e.g. en, zh, zh-Hans; leave it empty if unknown.",
+            "Not a valid BCP 47 language tag (RFC 5646), e.g. en, zh, zh-Hans (subtags joined by hyphens); "
+            "leave it empty if unknown.",
             code="invalid",
         )
+
+
+def canonical_language_tag(value: str) -> str:
+    """``value`` in the case RFC 5646 §2.1.1 recommends (tags are
+    case-insensitive): language lowercase, script title case, region
+    uppercase (``EN`` → ``en``, ``zh-hant-tw`` → ``zh-Hant-TW``). Other
+    subtags are kept; an invalid tag is returned unchanged (validation
+    refuses it)."""
+    import langcodes
+
+    if not value or "_" in value or not langcodes.tag_is_valid(value):
+        return value
+    return langcodes.Language.get(value, normalize=False).to_tag()
+
+
+#: Joiners that spell words in some scripts (ZWNJ in Persian, ZWJ in
+#: Indic scripts); every other format character (Cf: zero-width space,
+#: BOM, bidi controls) is invisible in a name and refused.
+ALLOWED_FORMAT_CHARACTERS = {"\u200c", "\u200d"}
+
+
+def invisible_characters(value: str) -> list[str]:
+    """The format characters (Unicode category Cf) in ``value`` that a
+    name may not hold, as ``U+XXXX`` codes, in order of first appearance."""
+    import unicodedata
+
+    return list(
+        dict.fromkeys(
+            f"U+{ord(ch):04X}"
+            for ch in value
+            if unicodedata.category(ch) == "Cf" and ch not in ALLOWED_FORMAT_CHARACTERS
+        )
+    )
 
 
 class AliasBase(models.Model):
@@ -215,7 +256,11 @@ class AliasBase(models.Model):
         return getattr(self, self.owner_field)
 
     def clean_fields(self, exclude=None):
+        """Also: the language tag put in canonical case (so ``EN`` and ``en``
+        are one tag, and the unique constraint sees them as one); a name
+        blank, padded, or holding invisible format characters is refused."""
         errors = {}
+        self.language = canonical_language_tag(self.language or "")
         try:
             super().clean_fields(exclude=exclude)
         except ValidationError as exc:
@@ -225,6 +270,13 @@ class AliasBase(models.Model):
                 errors["name"] = [ValidationError(BLANK_MESSAGE, code="blank")]
             elif self.name != self.name.strip():
                 errors["name"] = [ValidationError(PADDED_MESSAGE, code="padded")]
+            elif hidden := invisible_characters(self.name):
+                errors["name"] = [
+                    ValidationError(
+                        f"The name holds invisible characters ({', '.join(hidden)}); type it without them.",
+                        code="invisible",
+                    )
+                ]
         if errors:
             raise ValidationError(errors)
 

@@ -22,7 +22,7 @@ import re
 
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from ..models import Proponent, Proposal
 from .models import ActorAlias, Participation, ProposalAlias, TopicAlias, VenueAlias
@@ -93,3 +93,14 @@ def search_with_aliases(queryset: QuerySet, text_match: Q, text: str) -> QuerySe
     aliases = alias_proposal_ids(text)
     ids = list(aliases) if aliases is not None else []
     return queryset.filter(text_match | Q(pk__in=ids)) if ids else queryset.filter(text_match)
+
+
+def exact_alias_first(queryset: QuerySet, text: str, *then: str) -> QuerySet:
+    """``queryset`` ordered with the proposals that have an alias equal to
+    ``text`` (case-insensitive, whole) first, then by ``then``: a query
+    that is exactly a recorded name of a proposal ("SCO Convention on
+    Countering Extremism") finds that proposal first, whatever the text
+    ranking says of other titles sharing its words. Same query, one
+    ``EXISTS`` more."""
+    exact = Exists(ProposalAlias.objects.filter(proposal_id=OuterRef("pk"), name__iexact=text.strip()))
+    return queryset.annotate(exact_alias=exact).order_by("-exact_alias", *then)

@@ -59,3 +59,34 @@ def test_list_actions_go_through_the_services(staff_client, later_news, action):
     assert response.status_code == 302
     expected = "accepted" if action == "accept_selected" else "rejected"
     assert set(Suggestion.objects.filter(pk__in=[s.pk for s in signed]).values_list("state", flat=True)) == {expected}
+
+
+def test_the_reader_highlights_pending_suggestions_with_accept_and_reject(staff_client, later_news):
+    created = services.suggest_for_source(later_news)
+    ratified = next(s for s in created if s.kind == "participation")
+    reader = reverse("admin:proposals_source_reader", args=[later_news.pk])
+    page = staff_client.get(reader).content.decode()
+    # Highlighted in the text, in the suggestion style, with an anchor.
+    assert f'id="s{ratified.pk}"' in page
+    assert "kind-suggestion" in page
+    accept = reverse("admin:proposals_suggestion_accept", args=[ratified.pk]) + "?back=reader"
+    assert f'href="{accept}"' in page
+    assert reverse("admin:proposals_suggestion_reject", args=[ratified.pk]) + "?back=reader" in page
+    # The source page's table links each pending suggestion to its spot in the reader.
+    change = staff_client.get(reverse("admin:proposals_source_change", args=[later_news.pk])).content.decode()
+    assert f"{reader}#s{ratified.pk}" in change
+    # Accepting from the reader comes back to the reader; a decided one is no longer marked.
+    response = staff_client.post(accept)
+    assert response.status_code == 302 and response["Location"] == reader
+    assert Suggestion.objects.get(pk=ratified.pk).state == "accepted"
+    assert f'id="s{ratified.pk}"' not in staff_client.get(reader).content.decode()
+
+
+def test_the_reader_with_suggestions_takes_a_fixed_number_of_queries(staff_client, later_news):
+    reader = reverse("admin:proposals_source_reader", args=[later_news.pk])
+    _queries(staff_client, reader)
+    none, _ = _queries(staff_client, reader)
+    services.suggest_for_source(later_news)
+    some, page = _queries(staff_client, reader)
+    assert "kind-suggestion" in page
+    assert some == none

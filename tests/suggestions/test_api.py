@@ -60,7 +60,8 @@ def test_filters_and_bad_filter_values(editor_api, later_news):
     expected = [s.pk for s in created[1:] if s.kind == "participation"]
     assert [s["id"] for s in listed["results"]] == expected
     assert editor_api.get(LIST, {"state": "rejected"}).json()["count"] == 1
-    assert editor_api.get(LIST, {"source": "other"}).json()["count"] == 0
+    assert_problem(editor_api.get(LIST, {"source": "other"}), 400, "source")
+    assert editor_api.get(LIST, {"source": str(later_news.pk)}).json()["count"] == len(created)
     assert_problem(editor_api.get(LIST, {"kind": "rumour"}), 400, "kind")
     assert_problem(editor_api.get(LIST, {"state": "maybe"}), 400, "state")
 
@@ -165,3 +166,24 @@ def test_later_news_about_a_seed_proposal(editor_api, db):
     assert row.evidence.source.text[row.evidence.start : row.evidence.end] == row.evidence.quote
     rerun = editor_api.post("/api/v1/sources/astana-signing/suggest/", format="json")
     assert (rerun.status_code, rerun.json()) == (200, [])
+
+
+def test_a_source_too_long_to_read_in_a_request_is_a_400_and_stores_nothing(editor_api, later_news, monkeypatch):
+    monkeypatch.setattr(services, "MAX_SUGGEST_CHARS", len(later_news.text) - 1)
+    r = editor_api.post(SUGGEST, format="json")
+    assert_problem(r, 400)
+    assert "Split it into several sources" in r.content.decode()
+    assert not Suggestion.objects.exists()
+
+
+def test_a_decided_suggestion_is_409_even_with_a_bad_body(editor_api, later_news):
+    suggestion = services.suggest_for_source(later_news)[0]
+    assert editor_api.post(f"{LIST}{suggestion.pk}/reject/", format="json").status_code == 200
+    assert_problem(editor_api.post(f"{LIST}{suggestion.pk}/accept/", {"colour": "red"}, format="json"), 409)
+    assert_problem(editor_api.post(f"{LIST}{suggestion.pk}/accept/", {"occurred_on": "nope"}, format="json"), 409)
+
+
+def test_suggest_takes_no_body(editor_api, later_news):
+    assert_problem(editor_api.post(SUGGEST, {"bogus": 1}, format="json"), 400)
+    assert not Suggestion.objects.exists()
+    assert editor_api.post(SUGGEST, format="json").status_code == 201

@@ -110,3 +110,87 @@ def test_equivalent_words_fold_treaty_names():
 def test_same_text_same_result():
     text = "Kazakhstan ratified the SCO anti-extremism treaty on 12 March 2018. Li Keqiang urged others to follow."
     assert run(text) == run(text)
+
+
+ASTANA = (
+    "ASTANA, June 9 (Reuters) - Leaders of the Shanghai Cooperation Organisation on Friday signed the "
+    "SCO Convention on Countering Extremism, the treaty first called for by Chinese Premier Li Keqiang "
+    "at the Zhengzhou meeting in December 2015.\n\n"
+    "The convention was signed by China, Russia, Kazakhstan, Kyrgyzstan, Tajikistan and Uzbekistan, officials said.\n"
+)
+#: As in the seeds: a person with his country's code.
+LI_CN = KnownActor(pk=11, slug="li-keqiang", names=("Li Keqiang",), kind="person", country_code="CN")
+
+
+def test_signatures_get_the_signing_date_not_the_date_of_the_earlier_call():
+    found = run(ASTANA, actors=(KZ, LI_CN))
+    signatures = [f for f in found if f.kind == "participation" and f.action == "signed"]
+    assert {f.party_name for f in signatures} >= {"China", "Russia", "Kazakhstan", "Uzbekistan"}
+    assert {(f.occurred_on, f.precision) for f in signatures} == {(dt.date(2017, 6, 9), "day")}
+    (adopted,) = [f for f in found if f.kind == "status_event"]
+    assert adopted.occurred_on == dt.date(2017, 6, 9)
+
+
+def test_a_person_who_called_for_the_treaty_is_not_a_signatory():
+    found = run(ASTANA, actors=(KZ, LI_CN))
+    parties = {f.party_name for f in found if f.kind == "participation"}
+    assert "Li Keqiang" not in parties
+
+
+def test_a_long_line_is_read_in_bounded_pieces_with_exact_offsets():
+    from proposals.suggestions import engine
+
+    unit = "Kazakhstan ratified the SCO Convention on Countering Extremism on 12 March 2018. Mr. Li spoke. "
+    text = unit * 60  # one line, ~5,800 code points
+    pieces = engine._pieces(text, 1000)
+    assert all(len(p) <= 1000 for _, p in pieces)
+    assert "".join(p for _, p in pieces) == text
+    assert all(text[at : at + len(p)] == p for at, p in pieces)
+    # Cuts fall at sentence ends, so the sentences are those of the whole line.
+    spans = sentences(text)
+    assert len(spans) == 120
+    assert {text[a:b] for a, b in spans} == {unit.split(" Mr.")[0], "Mr. Li spoke."}
+    # No sentence end at all: cut at spaces, nothing lost, no piece too long.
+    run_on = "Minister " * 500
+    assert "".join(p for _, p in engine._pieces(run_on, 1000)) == run_on
+    assert max(len(p) for _, p in engine._pieces(run_on, 1000)) <= 1000
+
+
+def test_a_pronoun_is_not_a_proponent_and_a_new_proposal_takes_the_sources_date():
+    found = run("“We call upon all parties to bring it into force within two years,” he said.", proposals=())
+    (item,) = [f for f in found if f.kind == "new_proposal"]
+    assert (item.proponent, item.proponent_name) == (None, "")
+    assert (item.occurred_on, item.precision) == (dt.date(2017, 6, 10), "day")
+    assert "source's publication date" in item.date_note
+    assert item.confidence < 0.9
+
+
+def test_titles_do_not_stop_at_a_quotation_or_end_on_a_function_word_or_emoji():
+    found = run(
+        "Li also called on the bloc’s members to “maintain political security and social stability” in the face "
+        "of threats.",
+        proposals=(),
+    )
+    (item,) = [f for f in found if f.kind == "new_proposal"]
+    assert item.title.startswith("Bloc’s members to maintain political security")
+    assert item.title.split()[-1] not in {"to", "of", "the"}
+    (emoji,) = [f for f in run("Ministers urged a regional water-sharing pact 🇰🇿🌊", proposals=()) if f.title]
+    assert emoji.title == "Regional water-sharing pact"
+
+
+def test_each_party_takes_the_date_of_its_own_clause():
+    tj = KnownActor(pk=12, slug="tajikistan", names=("Tajikistan",), kind="state", country_code="TJ")
+    found = run(
+        "Kazakhstan ratified the SCO Convention on Countering Extremism in May 2018, and Tajikistan on 22 June 2018.",
+        published_on=dt.date(2018, 7, 1),
+        actors=(KZ, tj),
+    )
+    dates = {f.party_name: (f.occurred_on, f.precision) for f in found if f.kind == "participation"}
+    assert dates == {"Kazakhstan": (dt.date(2018, 5, 1), "month"), "Tajikistan": (dt.date(2018, 6, 22), "day")}
+
+
+def test_a_relative_date_in_an_undated_source_is_left_undated_with_a_note():
+    found = run("Kazakhstan ratified the SCO Convention on Countering Extremism on Tuesday.", published_on=None)
+    (item,) = [f for f in found if f.kind == "participation"]
+    assert (item.occurred_on, item.precision) == (None, "")
+    assert item.date_note == "“on Tuesday” is relative and the source has no date: left undated."

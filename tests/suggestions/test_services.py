@@ -119,9 +119,57 @@ def test_participation_needs_a_known_party(treaty_world, db):
     assert accepted.participation.party == treaty_world["kazakhstan"]
 
 
+def test_a_party_named_only_by_name_is_found_once_the_actor_exists(treaty_world, db):
+    from proposals import services as core
+    from proposals.models import Actor, ActorKind, Source
+
+    src = core.record_save(
+        instance=Source(),
+        slug="t",
+        title="t",
+        published_on=dt.date(2018, 5, 1),
+        text="Tajikistan ratified the SCO Convention on Countering Extremism on 3 April 2018.",
+    )
+    (item,) = by("participation", services.suggest_for_source(src))
+    assert item.party is None
+    tajikistan = core.record_save(
+        instance=Actor(), slug="tajikistan", name="Tajikistan", kind=ActorKind.STATE, country_code="TJ"
+    )
+    accepted = services.suggestion_accept(suggestion=item)
+    assert accepted.participation.party == tajikistan
+    assert accepted.party == tajikistan
+
+
 def test_suggestion_marks_for_the_reader(later_news):
     created = services.suggest_for_source(later_news)
     marks = services.suggestion_marks(later_news)
     assert len(marks) == len(created)
-    assert {"start", "end", "kind", "label", "url"} == set(marks[0])
+    assert {"start", "end", "kind", "label", "url", "id", "accept_url", "reject_url"} == set(marks[0])
+    assert {m["kind"] for m in marks} == {"suggestion"}
     assert marks[0]["url"].startswith("/admin/proposals/suggestion/")
+
+
+def test_a_date_corrected_on_accept_drops_the_engines_note_on_how_it_found_its_date(later_news, treaty_world):
+    created = services.suggest_for_source(later_news)
+    item = next(s for s in created if s.kind == "participation" and s.action == "ratified")
+    Suggestion.objects.filter(pk=item.pk).update(
+        occurred_on=dt.date(2015, 12, 1),
+        precision="month",
+        date_note="Taken from an earlier sentence (“December 2015”).",
+    )
+    item.refresh_from_db()
+    accepted = services.suggestion_accept(suggestion=item, occurred_on=dt.date(2018, 3, 12), precision="day")
+    row = accepted.participation
+    assert row.occurred_on == dt.date(2018, 3, 12)
+    assert "earlier sentence" not in row.note
+    assert "Date given on accept; the text's suggestion was 2015-12-01 (month)." in row.note
+    assert "earlier sentence" not in accepted.date_note
+
+
+def test_an_uncorrected_date_keeps_the_engines_note(later_news, treaty_world):
+    created = services.suggest_for_source(later_news)
+    item = next(s for s in created if s.kind == "participation" and s.action == "ratified")
+    Suggestion.objects.filter(pk=item.pk).update(date_note="Resolved against the source's date.")
+    item.refresh_from_db()
+    accepted = services.suggestion_accept(suggestion=item, occurred_on=item.occurred_on, precision=item.precision)
+    assert "Resolved against the source's date." in accepted.participation.note

@@ -109,6 +109,17 @@ def test_the_same_action_twice_is_refused_dated_or_not(proposal, china):
     assert Participation.objects.count() == 2
 
 
+def test_a_month_or_year_precision_date_is_stored_as_its_periods_first_day(proposal, china):
+    year = tracking.participation_record(
+        proposal=proposal, party=china, action=PartyAction.RATIFIED, occurred_on=dt.date(2018, 5, 17), precision="year"
+    )
+    month = tracking.participation_record(
+        proposal=proposal, party=china, action=PartyAction.SIGNED, occurred_on=dt.date(2017, 6, 9), precision="month"
+    )
+    assert Participation.objects.get(pk=year.pk).occurred_on == dt.date(2018, 1, 1)
+    assert Participation.objects.get(pk=month.pk).occurred_on == dt.date(2017, 6, 1)
+
+
 def test_a_party_with_participation_cannot_be_deleted(proposal, china):
     tracking.participation_record(proposal=proposal, party=china, action=PartyAction.SIGNED)
     with pytest.raises(ProtectedError):
@@ -170,6 +181,10 @@ def test_a_proposal_alias_bumps_the_proposal(proposal):
         (" Li ", "", "name"),
         ("Li Keqiang", "", "name"),  # its own name
         ("x" * 301, "", "name"),
+        ("LKQ", "en_US", "language"),  # RFC 5646 joins subtags with hyphens
+        ("Li\u200bKeqiang", "en", "name"),  # zero-width space
+        ("Li\ufeffKeqiang", "", "name"),  # BOM
+        ("Li\u202eKeqiang", "", "name"),  # bidi override
     ],
 )
 def test_bad_aliases_are_refused_and_change_nothing(actor, name, language, field):
@@ -187,6 +202,16 @@ def test_a_duplicate_alias_is_refused_but_another_language_is_not(actor):
         tracking.alias_add(owner=actor, name="Li", language="en")
     tracking.alias_add(owner=actor, name="Li", language="")
     assert ActorAlias.objects.count() == 2
+
+
+def test_language_tags_are_stored_in_canonical_case_so_en_and_EN_are_one(actor):
+    alias = tracking.alias_add(owner=actor, name="Li", language="EN")
+    assert alias.language == "en"
+    with pytest.raises(ValidationError):
+        tracking.alias_add(owner=actor, name="Li", language="en")
+    assert tracking.alias_add(owner=actor, name="Li K", language="zh-hant-tw").language == "zh-Hant-TW"
+    # Joiners that spell words (ZWNJ in Persian) are not invisible junk.
+    assert tracking.alias_add(owner=actor, name="لی\u200cکچیانگ", language="fa").language == "fa"
 
 
 def test_aliases_sync_adds_and_removes_in_one_version(actor):

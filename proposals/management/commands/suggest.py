@@ -2,6 +2,7 @@
 
 from collections import Counter
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
@@ -31,8 +32,12 @@ class Command(BaseCommand):
             bar.n = done
             bar.refresh()
 
-        created = suggest_for_source(source, progress=progress)
-        bar.close()
+        try:
+            created = suggest_for_source(source, progress=progress)
+        except ValidationError as exc:
+            raise CommandError(" ".join(exc.messages)) from exc
+        finally:
+            bar.close()
         for suggestion in created:
             target = suggestion.proposal.slug if suggestion.proposal_id else suggestion.title
             detail = " ".join(x for x in (suggestion.status, suggestion.action, suggestion.party_name) if x)
