@@ -86,10 +86,11 @@ PROPOSAL_EXAMPLE = {
             "parties, its verbatim evidence quotes (offsets in code points and in UTF-16 units), its status "
             "timeline oldest first, and typed relations to other proposals. The strong `ETag` it returns is "
             "what `If-Match` needs for a write; send it as `If-None-Match` to get 304 while nothing changed.\n\n"
-            "`permalink` is this version's permanent address. With `as_of` (an ISO 8601 date-time, UTC when no "
-            "offset is given, or a date), the answer is the version that was current at that time, exactly as it "
-            "was served then (400 if malformed or in the future, 404 if the proposal did not exist then); see "
-            "`versions/`."
+            "`permalink` is this version's permanent address, `/proposals/versions/{id}/{n}/`: by the record's "
+            "id, so a rename, or another record taking the slug, never moves it. With `as_of` (an ISO 8601 "
+            "date-time, UTC when no offset is given, or a date), the answer is the version of the proposal that "
+            "had this slug at that time, exactly as it was served then (400 if malformed or in the future, 404 if "
+            "no proposal had the slug then); see `versions/`."
         ),
         parameters=[
             OpenApiParameter(
