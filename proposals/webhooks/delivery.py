@@ -26,6 +26,7 @@ import ipaddress
 import json
 import socket
 import ssl
+import threading
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -97,8 +98,13 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
 
 def post(url: str, body: bytes, headers: dict) -> int:
     """POST ``body`` to ``url`` at an address that passed the SSRF check;
-    the response's status code. Raises ``ValidationError`` (refused target)
-    or ``OSError``/``http.client.HTTPException`` (network)."""
+    the response's status code. The whole attempt (connect, send, status
+    line, headers and up to 64 KiB of body) must end within
+    ``WEBHOOKS_TIMEOUT_SECONDS`` seconds: a socket timeout alone only bounds
+    each read, so a receiver trickling a byte at a time could hold the worker
+    indefinitely; a watchdog shuts the socket down at the deadline. Raises
+    ``ValidationError`` (refused target), ``TimeoutError`` (deadline) or
+    ``OSError``/``http.client.HTTPException`` (network)."""
     address = resolve_target(url)[0]
     parts = urlsplit(url)
     timeout = settings.WEBHOOKS_TIMEOUT_SECONDS
@@ -111,12 +117,32 @@ def post(url: str, body: bytes, headers: dict) -> int:
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
+    expired = threading.Event()
+
+    def cut_off():
+        expired.set()
+        if connection.sock is not None:
+            try:
+                connection.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    watchdog = threading.Timer(timeout, cut_off)
+    watchdog.daemon = True
+    watchdog.start()
     try:
         connection.request("POST", path, body=body, headers=headers)
         response = connection.getresponse()
         response.read(65536)
+        if expired.is_set():
+            raise TimeoutError(f"No complete answer within {timeout:g} s.")
         return response.status
+    except (OSError, http.client.HTTPException, ValueError):
+        if expired.is_set():
+            raise TimeoutError(f"No complete answer within {timeout:g} s.") from None
+        raise
     finally:
+        watchdog.cancel()
         connection.close()
 
 

@@ -4,6 +4,7 @@ to a real local receiver; retries, restarts, SSRF, owners."""
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -329,3 +330,34 @@ def test_the_subscription_list_and_delivery_log_cost_a_fixed_number_of_queries(
 
 def test_the_worker_settings_default_to_refusing_private_targets():
     assert django_settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS is False
+
+
+def test_a_trickling_receiver_cannot_hold_a_delivery_beyond_the_timeout(settings):
+    """``WEBHOOKS_TIMEOUT_SECONDS`` bounds the whole attempt, not each read:
+    a receiver sending one byte every half second is cut off."""
+    settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = True
+    settings.WEBHOOKS_TIMEOUT_SECONDS = 1
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    port = server.getsockname()[1]
+
+    def drip():
+        conn, _ = server.accept()
+        conn.recv(65536)
+        for byte in b"HTTP/1.1 200 OK\r\nX: aaaaaaaa":
+            try:
+                conn.send(bytes([byte]))
+                time.sleep(0.5)
+            except OSError:
+                return
+        conn.close()
+
+    threading.Thread(target=drip, daemon=True).start()
+    start = time.monotonic()
+    try:
+        with pytest.raises(TimeoutError):
+            webhook_delivery.post(f"http://127.0.0.1:{port}/", b"{}", {"content-type": "application/json"})
+        assert time.monotonic() - start < 2.5
+    finally:
+        server.close()
