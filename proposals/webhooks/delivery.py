@@ -172,16 +172,30 @@ def backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(seconds, 86400))
 
 
+RECEIVE_PERMISSION = "proposals.add_subscription"
+
+
+def may_receive(owner) -> bool:
+    """Whether a subscription's owner may still be sent changes: an active
+    account that still holds the permission to subscribe (the Editors
+    group's ``proposals.add_subscription``; superusers hold all). An active
+    account is an authenticated reader, so ``API_READ_REQUIRES_AUTH`` is
+    respected too. Checked at dispatch and again at every attempt."""
+    return owner.is_active and owner.has_perm(RECEIVE_PERMISSION)
+
+
 def dispatch() -> int:
     """Turn the feed's changes past each active subscription's
     ``dispatched_seq`` into deliveries and queue them; returns how many.
     A subscription is locked while it is dispatched (``skip_locked``: two
-    workers never dispatch one twice)."""
+    workers never dispatch one twice). A subscription whose owner may no
+    longer receive changes (:func:`may_receive`) is skipped and keeps its
+    mark: nothing is sent unless access is given back."""
     made = 0
-    for pk in Subscription.objects.filter(active=True).values_list("pk", flat=True):
+    for pk in Subscription.objects.filter(active=True, owner__is_active=True).values_list("pk", flat=True):
         with transaction.atomic():
             subscription = Subscription.objects.select_for_update(skip_locked=True).filter(pk=pk).first()
-            if subscription is None:
+            if subscription is None or not may_receive(subscription.owner):
                 continue
             kinds = [k for k in KINDS if not subscription.resource_types or k in subscription.resource_types]
             rows, _more = read_page(
@@ -257,6 +271,11 @@ def attempt(delivery_id: int) -> str:
             return delivery.status if delivery else "missing"
         if (delivery.lease_until and delivery.lease_until > now) or delivery.next_attempt_at > now:
             return "not due"
+        if not may_receive(delivery.subscription.owner):
+            delivery.status = DeliveryStatus.FAILED
+            delivery.last_error = "The subscription's owner may no longer receive changes (inactive or not an editor)."
+            delivery.save(update_fields=["status", "last_error"])
+            return delivery.status
         delivery.attempts += 1
         # Long enough for the POST to time out; a worker killed mid-attempt
         # leaves it to expire and the delivery is tried again.

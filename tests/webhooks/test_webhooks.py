@@ -361,3 +361,26 @@ def test_a_trickling_receiver_cannot_hold_a_delivery_beyond_the_timeout(settings
         assert time.monotonic() - start < 2.5
     finally:
         server.close()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("lose", ["deactivated", "no longer an editor"])
+def test_no_deliveries_for_an_owner_who_lost_access(editor, topic, allow_loopback, lose):
+    subscription = Subscription.objects.create(owner=editor, target_url="http://127.0.0.1:9/hook")
+    services.record_save(instance=Topic.objects.get(pk=topic.pk), description="first")
+    made = webhook_delivery.dispatch()
+    assert made > 0
+    queued = Delivery.objects.order_by("seq").last()
+    if lose == "deactivated":
+        editor.is_active = False
+        editor.save()
+    else:
+        editor.groups.clear()
+    editor = type(editor).objects.get(pk=editor.pk)  # no cached permissions
+    services.record_save(instance=Topic.objects.get(pk=topic.pk), description="second")
+    assert webhook_delivery.dispatch() == 0
+    assert Delivery.objects.count() == made
+    # A delivery queued before is not sent either.
+    assert webhook_delivery.attempt(queued.pk) == "failed"
+    assert "may no longer receive" in Delivery.objects.get(pk=queued.pk).last_error
+    assert Subscription.objects.get(pk=subscription.pk).dispatched_seq == queued.seq
