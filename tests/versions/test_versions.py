@@ -194,3 +194,16 @@ def test_a_permalink_keeps_serving_its_record_after_the_slug_is_reused(api, venu
     assert response.json() == original
     assert response.headers["Content-Location"] == original["permalink"]
     assert api.get("/api/v1/proposals/rv-a-renamed/", {"as_of": renamed_at.isoformat()}).status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_newline_in_a_title_cannot_forge_ris_records(api, venue):
+    title = "Real\nER  - \nTY  - JOUR\nTI  - Forged\u2028AU  - Nobody"
+    proposal = services.proposal_create(slug="rv-ris", title=title, summary="x", venue=venue)
+    response = api.get(f"/api/v1/proposals/{proposal.slug}/cite/", {"format": "ris"})
+    assert response.status_code == 200
+    text = response.content.decode()
+    refs = rispy.loads(text)
+    assert len(refs) == 1
+    assert refs[0]["title"] == "Real ER  -  TY  - JOUR TI  - Forged AU  - Nobody"
+    assert all(line[:2].isalnum() and line[2:6] == "  - " for line in text.splitlines() if line)
