@@ -116,6 +116,20 @@ PART_OWNERS: dict[type[models.Model], tuple[str, ...]] = {
     TopicAlias: ("topic_id",),
 }
 
+#: The field of the owner's representation that shows each part model
+#: (named in the owner's history row's ``changed_fields``).
+PART_FIELDS: dict[type[models.Model], str] = {
+    Evidence: "evidence",
+    Proponent: "proponents",
+    StatusEvent: "events",
+    ProposalRelation: "related",
+    Participation: "participation",
+    ProposalAlias: "aliases",
+    ActorAlias: "aliases",
+    VenueAlias: "aliases",
+    TopicAlias: "aliases",
+}
+
 #: The owner model of part models whose owner is not a proposal.
 PART_OWNER_MODELS: dict[type[models.Model], type[models.Model]] = {
     ActorAlias: Actor,
@@ -177,18 +191,23 @@ class _Batch:
         #: history row's ``changed_fields`` (the change feed).
         self.changed_fields: dict[tuple[type, int], set[str]] = defaultdict(set)
 
-    def mark(self, model, pk, reason: str, *, resync: bool = False) -> None:
+    def mark(self, model, pk, reason: str, *, resync: bool = False, fields: Iterable[str] = ()) -> None:
+        """Record that ``pk`` changed for ``reason``; ``fields`` names the
+        fields of its representation that changed (``"participation"``,
+        ``"aliases"``...), for its history row's ``changed_fields``."""
         if pk is None:
             return
         reasons = self.touch[(model, pk)]
         if reason not in reasons:
             reasons.append(reason)
+        if fields:
+            self.changed_fields[(model, pk)].update(fields)
         if resync:
             self.resync.add(pk)
 
-    def mark_many(self, model, pks: Iterable[int], reason: str) -> None:
+    def mark_many(self, model, pks: Iterable[int], reason: str, *, fields: Iterable[str] = ()) -> None:
         for pk in pks:
-            self.mark(model, pk, reason)
+            self.mark(model, pk, reason, fields=fields)
 
     def flush(self) -> None:
         """Re-derive statuses, then give every marked record a new version,
@@ -280,7 +299,10 @@ class _Batch:
         relating = ProposalRelation.objects.filter(to_proposal_id__in=list(moved))
         for from_id, to_id in relating.values_list("from_proposal_id", "to_proposal_id"):
             self.mark(
-                Proposal, from_id, f"{NEIGHBOUR_REASON_PREFIX}related proposal {moved[to_id]}, whose status changed"
+                Proposal,
+                from_id,
+                f"{NEIGHBOUR_REASON_PREFIX}related proposal {moved[to_id]}, whose status changed",
+                fields=("related",),
             )
         by_fields = defaultdict(list)
         for obj, fields, history_fields in changed:
@@ -372,8 +394,9 @@ def is_neighbour_reason(reason: str | None) -> bool:
     return bool(reason) and all(part.startswith(NEIGHBOUR_REASON_PREFIX) for part in reason.split("; "))
 
 
-def _dependents(instance, changed: Iterable[str]) -> list[tuple[type, set[int], str]]:
-    """Records whose representation shows ``changed`` fields of ``instance``."""
+def _dependents(instance, changed: Iterable[str]) -> list[tuple[type, set[int], str, tuple[str, ...]]]:
+    """Records whose representation shows ``changed`` fields of ``instance``:
+    ``(model, pks, reason, fields of their representation showing it)``."""
     model = type(instance)
     if not set(changed) & EMBEDDED_FIELDS.get(model, frozenset()):
         return []
@@ -381,26 +404,53 @@ def _dependents(instance, changed: Iterable[str]) -> list[tuple[type, set[int], 
     reason = f"{NEIGHBOUR_REASON_PREFIX}{name} {instance}, which changed"
     pk = instance.pk
     if model is Actor:
-        proposals = set(Proposal.objects.filter(proponents__actor_id=pk).values_list("pk", flat=True))
-        proposals |= set(Proposal.objects.filter(parties=pk).values_list("pk", flat=True))
-        proposals |= set(Participation.objects.filter(party_id=pk).values_list("proposal_id", flat=True))
         return [
-            (Proposal, proposals, reason),
-            (Actor, set(Actor.objects.filter(affiliation_id=pk).values_list("pk", flat=True)), reason),
-            (Venue, set(Venue.objects.filter(organisation_id=pk).values_list("pk", flat=True)), reason),
+            (
+                Proposal,
+                set(Proposal.objects.filter(proponents__actor_id=pk).values_list("pk", flat=True)),
+                reason,
+                ("proponents",),
+            ),
+            (Proposal, set(Proposal.objects.filter(parties=pk).values_list("pk", flat=True)), reason, ("parties",)),
+            (
+                Proposal,
+                set(Participation.objects.filter(party_id=pk).values_list("proposal_id", flat=True)),
+                reason,
+                ("participation",),
+            ),
+            (
+                Actor,
+                set(Actor.objects.filter(affiliation_id=pk).values_list("pk", flat=True)),
+                reason,
+                ("affiliation",),
+            ),
+            (
+                Venue,
+                set(Venue.objects.filter(organisation_id=pk).values_list("pk", flat=True)),
+                reason,
+                ("organisation",),
+            ),
         ]
     if model is Venue:
-        return [(Proposal, set(Proposal.objects.filter(venue_id=pk).values_list("pk", flat=True)), reason)]
+        return [(Proposal, set(Proposal.objects.filter(venue_id=pk).values_list("pk", flat=True)), reason, ("venue",))]
     if model is Topic:
-        return [(Proposal, set(Proposal.objects.filter(topics=pk).values_list("pk", flat=True)), reason)]
+        return [(Proposal, set(Proposal.objects.filter(topics=pk).values_list("pk", flat=True)), reason, ("topics",))]
     if model is Source:
-        return [(Proposal, set(Evidence.objects.filter(source_id=pk).values_list("proposal_id", flat=True)), reason)]
+        return [
+            (
+                Proposal,
+                set(Evidence.objects.filter(source_id=pk).values_list("proposal_id", flat=True)),
+                reason,
+                ("evidence",),
+            )
+        ]
     if model is Proposal:
         return [
             (
                 Proposal,
                 _relating_proposals([pk]),
                 f"{NEIGHBOUR_REASON_PREFIX}related proposal {instance.slug}, which changed",
+                ("related",),
             )
         ]
     return []
@@ -414,12 +464,12 @@ def _part_effects(batch: _Batch, instance, before: dict | None, reason: str) -> 
     owner = PART_OWNER_MODELS.get(model, Proposal)
     for attname in PART_OWNERS[model]:
         for pk in {getattr(instance, attname), (before or {}).get(attname)}:
-            batch.mark(owner, pk, reason, resync=resync)
+            batch.mark(owner, pk, reason, resync=resync, fields=(PART_FIELDS[model],))
     if model is Evidence:
         old_source = (before or {}).get("source_id")
         if before is None or old_source != instance.source_id or before.get("proposal_id") != instance.proposal_id:
             for pk in {instance.source_id, old_source}:
-                batch.mark(Source, pk, "quotes changed")
+                batch.mark(Source, pk, "quotes changed", fields=("evidence_count",))
 
 
 # --------------------------------------------------------------------------
@@ -506,8 +556,8 @@ def record_save(*, instance: models.Model, user: AbstractBaseUser | None = None,
         if model in PART_OWNERS:
             verb = "added" if adding else "changed"
             _part_effects(batch, instance, before, _part_reason(instance, verb))
-        for dep_model, pks, reason in _dependents(instance, [] if adding else changed):
-            batch.mark_many(dep_model, pks - {instance.pk} if dep_model is model else pks, reason)
+        for dep_model, pks, reason, shown_in in _dependents(instance, [] if adding else changed):
+            batch.mark_many(dep_model, pks - {instance.pk} if dep_model is model else pks, reason, fields=shown_in)
     return instance
 
 
@@ -549,10 +599,16 @@ def record_delete(*, instance: models.Model, user: AbstractBaseUser | None = Non
             # SET_NULL: members lose their affiliation, venues their organisation.
             reason = f"{NEIGHBOUR_REASON_PREFIX}{instance._meta.verbose_name} {instance}, which was deleted"
             batch.mark_many(
-                Actor, Actor.objects.filter(affiliation_id=instance.pk).values_list("pk", flat=True), reason
+                Actor,
+                Actor.objects.filter(affiliation_id=instance.pk).values_list("pk", flat=True),
+                reason,
+                fields=("affiliation",),
             )
             batch.mark_many(
-                Venue, Venue.objects.filter(organisation_id=instance.pk).values_list("pk", flat=True), reason
+                Venue,
+                Venue.objects.filter(organisation_id=instance.pk).values_list("pk", flat=True),
+                reason,
+                fields=("organisation",),
             )
         _credit(instance, batch.user)
         instance.delete()
@@ -635,10 +691,11 @@ def evidence_attach(
     return evidence
 
 
-def _set_links(proposal: Proposal, *, topics, parties, proponents, relations, user) -> bool:
+def _set_links(proposal: Proposal, *, topics, parties, proponents, relations, user) -> set[str]:
     """Replace the proposal's many-valued links with the given ones (``None``
-    leaves a kind of link unchanged). Returns whether anything changed."""
-    changed = False
+    leaves a kind of link unchanged). Returns the names of the kinds that
+    changed (empty: nothing did)."""
+    changed: set[str] = set()
     # The write batch records the change once, with a history row; the
     # many-to-many signal would add one per add/remove.
     for name, records in (("topics", topics), ("parties", parties)):
@@ -648,10 +705,10 @@ def _set_links(proposal: Proposal, *, topics, parties, proponents, relations, us
     try:
         if topics is not None and {t.pk for t in topics} != set(proposal.topics.values_list("pk", flat=True)):
             proposal.topics.set(topics)
-            changed = True
+            changed.add("topics")
         if parties is not None and {a.pk for a in parties} != set(proposal.parties.values_list("pk", flat=True)):
             proposal.parties.set(parties)
-            changed = True
+            changed.add("parties")
     finally:
         del proposal.skip_history_when_saving
     if proponents is not None:
@@ -661,12 +718,12 @@ def _set_links(proposal: Proposal, *, topics, parties, proponents, relations, us
         for key, link in existing.items():
             if key not in wanted:
                 record_delete(instance=link, user=user)
-                changed = True
+                changed.add("proponents")
         # Clear primaries first, so the one-primary rule holds at every step.
         for key, link in existing.items():
             if key in wanted and link.is_primary and not wanted[key]["is_primary"]:
                 record_save(instance=link, user=user, is_primary=False)
-                changed = True
+                changed.add("proponents")
         for key, data in wanted.items():
             link = existing.get(key)
             if link is None:
@@ -678,10 +735,10 @@ def _set_links(proposal: Proposal, *, topics, parties, proponents, relations, us
                     role=data["role"],
                     is_primary=data["is_primary"],
                 )
-                changed = True
+                changed.add("proponents")
             elif link.is_primary != data["is_primary"]:
                 record_save(instance=link, user=user, is_primary=data["is_primary"])
-                changed = True
+                changed.add("proponents")
     if relations is not None:
         keys = [(r["to_proposal"].pk, r["relation_type"]) for r in relations]
         if len(keys) != len(set(keys)):
@@ -690,7 +747,7 @@ def _set_links(proposal: Proposal, *, topics, parties, proponents, relations, us
         for relation in proposal.relations_out.all():
             if (relation.to_proposal_id, relation.relation_type) not in wanted:
                 record_delete(instance=relation, user=user)
-                changed = True
+                changed.add("related")
             else:
                 wanted.pop((relation.to_proposal_id, relation.relation_type))
         for data in wanted.values():
@@ -702,7 +759,7 @@ def _set_links(proposal: Proposal, *, topics, parties, proponents, relations, us
                 relation_type=data["relation_type"],
                 note=data.get("note", ""),
             )
-            changed = True
+            changed.add("related")
     return changed
 
 
@@ -793,8 +850,10 @@ def proposal_update(
     with write_batch(user) as batch:
         if fields:
             record_save(instance=proposal, user=user, **fields)
-        if _set_links(proposal, topics=topics, parties=parties, proponents=proponents, relations=relations, user=user):
-            batch.mark(Proposal, proposal.pk, "topics, parties, proponents or relations changed")
+        if links := _set_links(
+            proposal, topics=topics, parties=parties, proponents=proponents, relations=relations, user=user
+        ):
+            batch.mark(Proposal, proposal.pk, "topics, parties, proponents or relations changed", fields=links)
         batch.instances[(Proposal, proposal.pk)].append(proposal)
     return proposal
 

@@ -373,3 +373,26 @@ def test_history_rows_written_outside_a_batch_are_numbered_too():
     row = Topic.history.get(id=topic.pk)
     assert row.change_seq is not None
     assert row.change_seq > 0
+
+
+@pytest.mark.django_db
+def test_a_proposal_update_caused_by_a_part_names_the_part_in_changed_fields(api, proposal, actor, topic):
+    from proposals.tracking.services import aliases_sync, participation_record
+
+    def last_change(resource_type, start):
+        changes = api.get(f"/api/v1/changes/?after={start}&resource_type={resource_type}").json()["results"]
+        assert changes[-1]["change"] == "update"
+        return changes[-1]["changed_fields"]
+
+    start = last_seq(api)
+    participation_record(proposal=proposal, party=actor, action="supported", occurred_on=dt.date(2020, 1, 1))
+    assert last_change("proposal", start) == ["participation", "updated_at", "version"]
+    start = last_seq(api)
+    aliases_sync(owner=Proposal.objects.get(pk=proposal.pk), aliases=[{"name": "The Treaty", "language": "en"}])
+    assert last_change("proposal", start) == ["aliases", "updated_at", "version"]
+    start = last_seq(api)
+    aliases_sync(owner=Topic.objects.get(pk=topic.pk), aliases=[{"name": "Counter-terrorism"}])
+    assert last_change("topic", start) == ["aliases", "updated_at", "version"]
+    start = last_seq(api)
+    services.record_save(instance=Actor.objects.get(pk=actor.pk), name="Renamed")
+    assert "participation" in last_change("proposal", start)
