@@ -34,6 +34,7 @@ from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Q
+from django.http.request import validate_host
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
@@ -56,7 +57,7 @@ def resolve_target(url: str) -> list[str]:
         raise ValidationError({"target_url": "Give an http or https URL with a host."})
     host = parts.hostname
     allow_private = settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS
-    if not allow_private and host.lower().rstrip(".") in {h.lstrip(".").lower() for h in settings.ALLOWED_HOSTS}:
+    if not allow_private and is_own_host(host):
         raise ValidationError({"target_url": "This URL points at the tracker itself."})
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -67,7 +68,7 @@ def resolve_target(url: str) -> list[str]:
     if not allow_private:
         for address in addresses:
             ip = ipaddress.ip_address(address.split("%")[0])
-            if not ip.is_global or ip.is_multicast:
+            if not all(is_public(candidate) for candidate in (ip, *embedded_ipv4(ip))):
                 raise ValidationError(
                     {
                         "target_url": f"The host resolves to {address}, a loopback, private, link-local, multicast "
@@ -75,6 +76,46 @@ def resolve_target(url: str) -> list[str]:
                     }
                 )
     return addresses
+
+
+def is_own_host(host: str) -> bool:
+    """Whether ``host`` is one of this server's names: it matches
+    ``ALLOWED_HOSTS`` the way Django matches a request's host (``.example``
+    covers its subdomains; ``*``, which matches anything, is left out)."""
+    patterns = [pattern for pattern in settings.ALLOWED_HOSTS if pattern != "*"]
+    return validate_host(host.lower().rstrip("."), patterns)
+
+
+def is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    return ip.is_global and not ip.is_multicast
+
+
+#: NAT64 prefixes (RFC 6052 well-known, RFC 8215 local use): a translator
+#: sends ``64:ff9b::a.b.c.d`` to the IPv4 address a.b.c.d.
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")  # RFC 4291 §2.5.5.1 (deprecated ``::a.b.c.d``)
+
+
+def embedded_ipv4(ip) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address embeds and is routed to by
+    translators or tunnels: IPv4-mapped (``::ffff:a.b.c.d``),
+    IPv4-compatible (``::a.b.c.d``), NAT64 (``64:ff9b::a.b.c.d``), 6to4
+    (``2002:aabb:ccdd::``) and Teredo (server and client). Each must be
+    public too (OWASP SSRF Prevention Cheat Sheet: check the address that
+    will actually be reached)."""
+    if ip.version != 6:
+        return []
+    found = []
+    if ip.ipv4_mapped:
+        found.append(ip.ipv4_mapped)
+    if ip.sixtofour:
+        found.append(ip.sixtofour)
+    if ip.teredo:
+        found.extend(ip.teredo)
+    low = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if any(ip in network for network in _NAT64) or (ip in _IPV4_COMPATIBLE and int(ip) > 1):
+        found.append(low)
+    return found
 
 
 class _PinnedHTTPConnection(http.client.HTTPConnection):
