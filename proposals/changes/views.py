@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.validators import slug_re
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -12,6 +13,7 @@ from rest_framework.response import Response
 from ..api.filters import MAX_ID
 from ..models import Proposal
 from .feed import KINDS, RESOURCE_TYPES, build_entries, proposal_id_for_slug, read_page, route_prefix
+from .models import ChangeCounter
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -108,8 +110,8 @@ class ChangeFeedView(GenericAPIView):
             "below N.\n\nPaging is by sequence: `?after=<seq>` (default 0), `limit` (default 100, at most 1000); "
             "follow `next`, or poll with `after=<last_seq>`. Filters: `resource_type` (repeatable or "
             "comma-separated) and `proposal` (a slug: the proposal and its parts; a deleted or renamed "
-            "proposal's old slug still works). A malformed `after` or `limit`, an unknown `resource_type` or "
-            "`proposal` is a 400 naming the parameter.\n" + MIRROR_GUIDE
+            "proposal's old slug still works). A malformed `after` or `limit`, an `after` beyond the last `seq` "
+            "handed out, an unknown `resource_type` or `proposal` is a 400 naming the parameter.\n" + MIRROR_GUIDE
         ),
         parameters=[
             OpenApiParameter("after", OpenApiTypes.INT, description="Only changes with a greater `seq` (0-2**63-1)."),
@@ -136,12 +138,19 @@ class ChangeFeedView(GenericAPIView):
         proposal_id = None
         slug = params.get("proposal")
         if slug is not None:
-            proposal_id = proposal_id_for_slug(slug) if len(slug) <= 120 else None
+            # A slug's characters only: a NUL byte reached PostgreSQL as an error.
+            proposal_id = proposal_id_for_slug(slug) if len(slug) <= 120 and slug_re.match(slug) else None
             if proposal_id is None:
                 raise ValidationError({"proposal": [f"No proposal has had the slug {slug[:120]!r}."]})
         rows, more = read_page(
             after=after, limit=limit, kinds=[k for k in KINDS if not kinds or k in kinds], proposal_id=proposal_id
         )
+        if not rows and after:
+            # An empty page: is ``after`` a position this feed has reached?
+            # (Beyond it, a client would wait for ever.) Only then a query.
+            reached = ChangeCounter.objects.filter(pk=1).values_list("value", flat=True).first()
+            if reached is not None and after > reached:
+                raise ValidationError({"after": [f"Beyond the end of the feed: the last seq handed out is {reached}."]})
         base = request.build_absolute_uri("/").rstrip("/")
         results = build_entries(rows, lambda route: route_prefix(route, base))
         last_seq = results[-1]["seq"] if results else after

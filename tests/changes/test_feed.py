@@ -311,6 +311,9 @@ def test_filters_by_resource_type_and_proposal(api, proposal, source):
         ("limit=1001", "limit"),
         ("resource_type=widget", "resource_type"),
         ("proposal=no-such-proposal", "proposal"),
+        ("proposal=%00", "proposal"),
+        ("proposal=a%00b", "proposal"),
+        ("after=9223372036854775807", "after"),
     ],
 )
 def test_bad_parameters_are_a_400_naming_them(api, query, field):

@@ -207,3 +207,11 @@ def test_a_newline_in_a_title_cannot_forge_ris_records(api, venue):
     assert len(refs) == 1
     assert refs[0]["title"] == "Real ER  -  TY  - JOUR TI  - Forged AU  - Nobody"
     assert all(line[:2].isalnum() and line[2:6] == "  - " for line in text.splitlines() if line)
+
+
+@pytest.mark.django_db
+def test_as_of_with_csv_is_refused_as_not_supported(api, proposal):
+    moment = timezone.now().isoformat()
+    response = api.get(f"/api/v1/proposals/{proposal.slug}/", {"as_of": moment, "format": "csv"})
+    assert_problem(response, 406)
+    assert "JSON only" in response.json()["detail"]
