@@ -384,3 +384,15 @@ def test_no_deliveries_for_an_owner_who_lost_access(editor, topic, allow_loopbac
     assert webhook_delivery.attempt(queued.pk) == "failed"
     assert "may no longer receive" in Delivery.objects.get(pk=queued.pk).last_error
     assert Subscription.objects.get(pk=subscription.pk).dispatched_seq == queued.seq
+
+
+def test_make_run_points_webhook_links_at_its_own_address():
+    """``make run PORT=8190``: the worker's payload URLs use that port."""
+    try:
+        out = subprocess.run(
+            ["make", "-n", "run", "HOST=127.0.0.1", "PORT=8190"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout
+    except FileNotFoundError:
+        pytest.skip("make is not installed")
+    worker = next(line for line in out.splitlines() if "webhooks_worker" in line or "PUBLIC_BASE_URL=" in line)
+    assert 'PUBLIC_BASE_URL="${PUBLIC_BASE_URL:-http://127.0.0.1:8190}"' in worker
