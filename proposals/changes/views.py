@@ -25,8 +25,11 @@ snapshot of every list (`/proposals/?cursor=`, `/actors/`, `/venues/`, `/sources
 (3) Follow the feed from the `seq` you noted: for each change of a `proposal`, `actor`, `venue`,
 `source` or `topic`, `GET` its `url` and store the body under its `resource_type` and `id`
 (a 404 means a later change deletes it); for `change: "delete"` remove it (a tombstone). Changes of
-a part (`evidence`, `proponent`, `status_event`, `relation`) are followed in the same batch by a
-change of the `proposal` that shows it, so a mirror of the representations may skip them. Keep
+a part of a proposal (`evidence`, `proponent`, `status_event`, `relation`, `participation`,
+`proposal_alias`) are followed in the same batch by a change of the `proposal` that shows it, and
+changes of an alias of a record (`actor_alias`, `venue_alias`, `topic_alias`) by a change of that
+`actor`, `venue` or `topic` (its `changed_fields` name the part, e.g. `participation`, `aliases`),
+so a mirror of the representations may skip part changes. Keep
 `last_seq` and resume with `?after=<last_seq>`. Replaying from the start, or from any `seq` a client
 stopped at, ends with exactly the server's data.
 """
@@ -103,7 +106,8 @@ class ChangeFeedView(GenericAPIView):
         summary="Follow every change (the change feed)",
         description=(
             "Every create, update and delete of every record — proposals and their parts (evidence quotes, "
-            "proponent links, status events, relations), actors, venues, sources and topics — in one total "
+            "proponent links, status events, relations, participation, aliases), actors, venues, sources and "
+            "topics (and their aliases) — in one total "
             "order, oldest first. Built on the recorded history: each history row is one change. Deletions "
             'appear as tombstones (`change: "delete"`). A change\'s `seq` is assigned when its transaction '
             "commits, in commit order, so a client that read up to `seq` N never misses a change later numbered "

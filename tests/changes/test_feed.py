@@ -5,6 +5,7 @@ server whatever point they start from."""
 import datetime as dt
 import random
 import threading
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -399,3 +400,14 @@ def test_a_proposal_update_caused_by_a_part_names_the_part_in_changed_fields(api
     start = last_seq(api)
     services.record_save(instance=Actor.objects.get(pk=actor.pk), name="Renamed")
     assert "participation" in last_change("proposal", start)
+
+
+def test_the_mirroring_guide_names_every_kind_of_record_in_the_feed():
+    from proposals.changes.views import MIRROR_GUIDE
+
+    guide = " ".join(MIRROR_GUIDE.split())
+    docs = " ".join((Path(__file__).resolve().parents[2] / "docs" / "CHANGES.md").read_text().split())
+    for kind in KINDS:
+        assert f"`{kind}`" in guide or kind in {"proposal", "actor", "venue", "source", "topic"}, kind
+        assert kind in docs or kind in {"proposal", "actor", "venue", "source", "topic"}, kind
+    assert "Participation is not in them" not in docs
