@@ -239,6 +239,16 @@ class HistoryAdmin(SimpleHistoryAdmin):
                     batch.note = f"reverted to the version of {old['history_date']:%Y-%m-%d %H:%M}"
             return super().history_form_view(request, object_id, version_id, extra_context)
 
+    def revert_disabled(self, request, obj=None):
+        """No Revert/Restore button for a user who may not change these
+        records (the POST would be refused with a 403 anyway)."""
+        return super().revert_disabled(request, obj) or not self.has_change_permission(request)
+
+    def history_form_view_title(self, request, obj):
+        if getattr(request, "_history_mode", None) == "restore" and not self.revert_disabled(request, obj):
+            return f"Restore {obj}"
+        return super().history_form_view_title(request, obj)
+
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
         mode = getattr(request, "_history_mode", None)
@@ -360,33 +370,43 @@ class EvidenceForm(forms.ModelForm):
         self.fields["quote"].widget.attrs["rows"] = max(3, min(rows, 30))
 
 
-#: Characters of the source shown on each side of a quote in context.
-CONTEXT_CHARS = 240
+#: Characters of the source shown on each side of a quote in context (about
+#: two lines of the proposal page's quote box each).
+CONTEXT_CHARS = 160
 
 
 def with_context(queryset):
     """Evidence with ``context_before``/``context_after``: up to
     ``CONTEXT_CHARS`` code points of the source on each side of the quote,
-    cut by the database (no query per row, never the whole text)."""
+    cut by the database (no query per row, never the whole text).
+    ``context_after`` holds one code point more when the text goes on past
+    the shown context (``quote_in_context`` drops it and shows "…")."""
     begin = Greatest(F("start") - (CONTEXT_CHARS - 1), Value(1))
     return queryset.annotate(
         context_before=Substr("source__text", begin, F("start") + 1 - begin),
-        context_after=Substr("source__text", F("end") + 1, Value(CONTEXT_CHARS)),
+        context_after=Substr("source__text", F("end") + 1, Value(CONTEXT_CHARS + 1)),
     )
 
 
 @admin.display(description="in context")
 def quote_in_context(obj):
     """The quote highlighted in a few lines of its source, with a link to the
-    reader at that spot."""
+    reader at that spot; "…" only where the text goes on (not before a quote
+    that starts the text, nor after one that ends it)."""
     if obj is None or obj.pk is None or getattr(obj, "context_before", None) is None:
         return "—"
     reader = reverse("admin:proposals_source_reader", args=[obj.source_id])
+    # Both lengths count code points, in the database's Substr and here.
+    before = "…" if len(obj.context_before) < obj.start else ""
+    after_text = obj.context_after[:CONTEXT_CHARS]
+    after = "…" if len(obj.context_after) > CONTEXT_CHARS else ""
     return format_html(
-        '<div class="quote-context">…{}<mark>{}</mark>{}…</div><a href="{}#q{}" class="readerlink">{}</a>',
+        '<div class="quote-context">{}{}<mark>{}</mark>{}{}</div><a href="{}#q{}" class="readerlink">{}</a>',
+        before,
         obj.context_before,
         obj.quote,
-        obj.context_after,
+        after_text,
+        after,
         reader,
         obj.pk,
         "Open in the reader at this quote",
@@ -417,6 +437,10 @@ class SharedChoicesFormSet(forms.BaseInlineFormSet):
         shared = self.__dict__.setdefault("_shared_choices", {})
         for name, field in form.fields.items():
             if not isinstance(field, forms.ModelChoiceField) or isinstance(field, forms.ModelMultipleChoiceField):
+                continue
+            if field.widget.is_hidden:
+                # The row's own "id": its choices are every row of the model
+                # in the database, and a hidden input never lists them.
                 continue
             widget = getattr(field.widget, "widget", field.widget)
             if isinstance(widget, admin.widgets.AutocompleteSelect):
@@ -468,6 +492,16 @@ class EvidenceInline(admin.StackedInline):
 
     def get_queryset(self, request):
         return with_context(super().get_queryset(request).select_related("source").defer("source__text"))
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "source" and isinstance(field.widget, admin.widgets.RelatedFieldWidgetWrapper):
+            # Only the "view" link per quote: add/change/delete-source popups
+            # on every row made a 200-quote page 1.6 MB (the source list
+            # and the reader are a click away).
+            wrapper = field.widget
+            wrapper.can_add_related = wrapper.can_change_related = wrapper.can_delete_related = False
+        return field
 
     def in_context(self, obj):
         return quote_in_context(obj)

@@ -707,6 +707,15 @@ def locate_quote(text: str, quote: str, start: int | None = None, end: int | Non
     if start is not None and end is not None:
         if text[start:end] == quote:
             return start, end
+        if end > len(text) or start >= len(text):
+            raise ValidationError(
+                {
+                    "start": (
+                        f"The offsets {start}-{end} are past the end of the source text, which has "
+                        f"{len(text)} characters (code points). " + _where_else(text, quote)
+                    )
+                }
+            )
         found = text[start:end]
         raise ValidationError(
             {
@@ -798,6 +807,21 @@ class Evidence(models.Model):
     def __str__(self):
         short = self.quote if len(self.quote) <= 60 else self.quote[:57] + "..."
         return f"“{short}”"
+
+    def clean_fields(self, exclude=None):
+        # Offsets past the end of the text are refused by clean()
+        # (locate_quote) with the text's length; the database's integer
+        # range check would repeat that in raw terms ("less than or equal
+        # to 2147483647" on PostgreSQL), so it is left to clean().
+        exclude = set(exclude or ())
+        if self.source_id and self.quote:
+            length = len(self.source.text)
+            exclude.update(
+                name
+                for name in ("start", "end")
+                if isinstance(getattr(self, name), int) and getattr(self, name) > length
+            )
+        super().clean_fields(exclude)
 
     def clean(self):
         super().clean()
@@ -954,6 +978,30 @@ class StatusEvent(models.Model):
             raise ValidationError({"occurred_on": EVENT_BEFORE_PROPOSAL.format(proposed_on=proposed_on.isoformat())})
         if self.evidence_id and self.proposal_id and self.evidence.proposal_id != self.proposal_id:
             raise ValidationError({"evidence": "The evidence belongs to another proposal."})
+        self.check_not_duplicate()
+
+    def check_not_duplicate(self) -> None:
+        """An event says the proposal reached a status on a date: the same
+        status on the same date at the same precision, twice, says nothing
+        more, and would double the history and the change feed (a re-run
+        bulk action, a retried POST). Raises ``ValidationError`` (code
+        ``duplicate``) naming the event already recorded. One query."""
+        if not (self.proposal_id and self.status and self.occurred_on and self.precision):
+            return
+        twin = (
+            StatusEvent.objects.filter(
+                proposal_id=self.proposal_id, status=self.status, occurred_on=self.occurred_on, precision=self.precision
+            )
+            .exclude(pk=self.pk)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if twin is not None:
+            raise ValidationError(
+                f"The proposal already has this event: {self.get_status_display()}, "
+                f"{self.occurred_on.isoformat()} ({self.precision}), event {twin}.",
+                code="duplicate",
+            )
 
 
 # The change feed (proposals/changes): every history row records the fields

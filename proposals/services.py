@@ -226,9 +226,13 @@ class _Batch:
                 self._bump(model, sorted(pks), pending)
             done.update(pending)
         # Stored list rows of every proposal saved or marked, then the change
-        # sequence (last: its row lock is held until commit).
+        # sequence (last: its row lock is held until commit). A batch that
+        # wrote no history row changed nothing (an admin page is read inside
+        # one): it must not move the sequence, which would turn every
+        # client's list ETag stale and lock the row for a read.
         stored.refresh_list_rows(pk for model, pk in self.saved if model is Proposal)
-        stored.bump_sequence()
+        if change_log.rows_written():
+            stored.bump_sequence()
 
     def defer_history(self, instance, *, adding: bool, reason: str, changed_fields=None) -> None:
         """``instance`` was just saved without its history row (with
@@ -456,9 +460,10 @@ def _dependents(instance, changed: Iterable[str]) -> list[tuple[type, set[int], 
     return []
 
 
-def _part_effects(batch: _Batch, instance, before: dict | None, reason: str) -> None:
+def _part_effects(batch: _Batch, instance, before: dict | None, reason: str, verb: str = "changed") -> None:
     """Mark the proposal(s) showing a part, before and after the write, and
-    the source(s) whose quote count it moves."""
+    the source(s) whose quote count it moves (their history says which
+    quote: "quote added: “…” (120–180)")."""
     model = type(instance)
     resync = model is StatusEvent
     owner = PART_OWNER_MODELS.get(model, Proposal)
@@ -468,8 +473,30 @@ def _part_effects(batch: _Batch, instance, before: dict | None, reason: str) -> 
     if model is Evidence:
         old_source = (before or {}).get("source_id")
         if before is None or old_source != instance.source_id or before.get("proposal_id") != instance.proposal_id:
+            said = f"quote {verb}: {_clip_value(instance.quote, 40)} ({instance.start}–{instance.end})"
             for pk in {instance.source_id, old_source}:
-                batch.mark(Source, pk, "quotes changed", fields=("evidence_count",))
+                batch.mark(Source, pk, said, fields=("evidence_count",))
+
+
+def _clip_value(value, limit: int = 24) -> str:
+    """A field value as a history reason shows it: dates in ISO 8601,
+    text quoted (repr, so an empty note shows as ''), cut at ``limit``."""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, str) and len(value) > limit:
+        value = value[: limit - 1] + "…"
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _part_label(instance) -> str:
+    """Which part a history reason is about: a status event by its status
+    and date, a quote by its start, anything else by its name."""
+    if isinstance(instance, StatusEvent):
+        return f"{instance.status}, {instance.occurred_on.isoformat()}"
+    if isinstance(instance, Evidence):
+        return _clip_value(instance.quote)
+    label = getattr(instance, "history_label", None)  # participation, aliases
+    return label() if label is not None else str(instance)
 
 
 # --------------------------------------------------------------------------
@@ -554,8 +581,17 @@ def record_save(*, instance: models.Model, user: AbstractBaseUser | None = None,
             batch.saved.add((model, instance.pk))
             batch.instances[(model, instance.pk)].append(instance)
         if model in PART_OWNERS:
-            verb = "added" if adding else "changed"
-            _part_effects(batch, instance, before, _part_reason(instance, verb))
+            if adding:
+                said = _part_reason(instance, "added")
+            else:
+                # e.g. "status event (stalled, 2016-03-01) note: '' → 'x'"
+                said = f"{instance._meta.verbose_name} ({_part_label(instance)}) " + "; ".join(
+                    f"{instance._meta.get_field(name).verbose_name}: "
+                    f"{_clip_value(before[instance._meta.get_field(name).attname])} → "
+                    f"{_clip_value(now[instance._meta.get_field(name).attname])}"
+                    for name in changed
+                )
+            _part_effects(batch, instance, before, said, "added" if adding else "changed")
         for dep_model, pks, reason, shown_in in _dependents(instance, [] if adding else changed):
             batch.mark_many(dep_model, pks - {instance.pk} if dep_model is model else pks, reason, fields=shown_in)
     return instance
@@ -588,7 +624,7 @@ def record_delete(*, instance: models.Model, user: AbstractBaseUser | None = Non
                     set(linked),
                 )
         if model in PART_OWNERS:
-            _part_effects(batch, instance, None, _part_reason(instance, "removed"))
+            _part_effects(batch, instance, None, _part_reason(instance, "removed"), "removed")
         if model is Evidence:
             # SET_NULL: proponent links and events citing the quote lose it.
             citing = set(Proponent.objects.filter(evidence_id=instance.pk).values_list("proposal_id", flat=True))
@@ -691,11 +727,12 @@ def evidence_attach(
     return evidence
 
 
-def _set_links(proposal: Proposal, *, topics, parties, proponents, relations, user) -> set[str]:
+def _set_links(proposal: Proposal, *, topics, parties, proponents, relations, user) -> list[str]:
     """Replace the proposal's many-valued links with the given ones (``None``
-    leaves a kind of link unchanged). Returns the names of the kinds that
-    changed (empty: nothing did)."""
-    changed: set[str] = set()
+    leaves a kind of link unchanged). Returns what changed, for the history
+    ("topic added: Counter-terrorism"); empty when nothing did. (Proponent
+    and relation rows are parts: their own saves say what changed.)"""
+    said: list[str] = []
     # The write batch records the change once, with a history row; the
     # many-to-many signal would add one per add/remove.
     for name, records in (("topics", topics), ("parties", parties)):
@@ -703,12 +740,15 @@ def _set_links(proposal: Proposal, *, topics, parties, proponents, relations, us
             raise ValidationError({name: f"The same {name[:-1] if name == 'topics' else 'party'} is listed twice."})
     proposal.skip_history_when_saving = True
     try:
-        if topics is not None and {t.pk for t in topics} != set(proposal.topics.values_list("pk", flat=True)):
-            proposal.topics.set(topics)
-            changed.add("topics")
-        if parties is not None and {a.pk for a in parties} != set(proposal.parties.values_list("pk", flat=True)):
-            proposal.parties.set(parties)
-            changed.add("parties")
+        for kind, records, manager in (("topic", topics, proposal.topics), ("party", parties, proposal.parties)):
+            if records is None:
+                continue
+            had = dict(manager.values_list("pk", "name"))
+            wanted = {r.pk: r.name for r in records}
+            if set(wanted) != set(had):
+                manager.set(records)
+                said += [f"{kind} added: {name}" for pk, name in wanted.items() if pk not in had]
+                said += [f"{kind} removed: {name}" for pk, name in had.items() if pk not in wanted]
     finally:
         del proposal.skip_history_when_saving
     if proponents is not None:
@@ -718,12 +758,10 @@ def _set_links(proposal: Proposal, *, topics, parties, proponents, relations, us
         for key, link in existing.items():
             if key not in wanted:
                 record_delete(instance=link, user=user)
-                changed.add("proponents")
         # Clear primaries first, so the one-primary rule holds at every step.
         for key, link in existing.items():
             if key in wanted and link.is_primary and not wanted[key]["is_primary"]:
                 record_save(instance=link, user=user, is_primary=False)
-                changed.add("proponents")
         for key, data in wanted.items():
             link = existing.get(key)
             if link is None:
@@ -735,10 +773,8 @@ def _set_links(proposal: Proposal, *, topics, parties, proponents, relations, us
                     role=data["role"],
                     is_primary=data["is_primary"],
                 )
-                changed.add("proponents")
             elif link.is_primary != data["is_primary"]:
                 record_save(instance=link, user=user, is_primary=data["is_primary"])
-                changed.add("proponents")
     if relations is not None:
         keys = [(r["to_proposal"].pk, r["relation_type"]) for r in relations]
         if len(keys) != len(set(keys)):
@@ -747,7 +783,6 @@ def _set_links(proposal: Proposal, *, topics, parties, proponents, relations, us
         for relation in proposal.relations_out.all():
             if (relation.to_proposal_id, relation.relation_type) not in wanted:
                 record_delete(instance=relation, user=user)
-                changed.add("related")
             else:
                 wanted.pop((relation.to_proposal_id, relation.relation_type))
         for data in wanted.values():
@@ -759,8 +794,7 @@ def _set_links(proposal: Proposal, *, topics, parties, proponents, relations, us
                 relation_type=data["relation_type"],
                 note=data.get("note", ""),
             )
-            changed.add("related")
-    return changed
+    return said
 
 
 def proposal_create(
@@ -850,10 +884,14 @@ def proposal_update(
     with write_batch(user) as batch:
         if fields:
             record_save(instance=proposal, user=user, **fields)
-        if links := _set_links(
+        said = _set_links(
             proposal, topics=topics, parties=parties, proponents=proponents, relations=relations, user=user
-        ):
-            batch.mark(Proposal, proposal.pk, "topics, parties, proponents or relations changed", fields=links)
+        )
+        if said:
+            # Proponent and relation rows are parts (their saves name their
+            # fields); what is said here is about topics and parties.
+            fields = {"topics" if line.startswith("topic") else "parties" for line in said}
+            batch.mark(Proposal, proposal.pk, "; ".join(said), fields=fields)
         batch.instances[(Proposal, proposal.pk)].append(proposal)
     return proposal
 
@@ -1126,7 +1164,7 @@ def record_restore(*, model: type[models.Model], pk: int, user: AbstractBaseUser
         if hasattr(instance, "version"):
             batch.saved.add((model, instance.pk))
         if model in PART_OWNERS:
-            _part_effects(batch, instance, None, f"{instance._meta.verbose_name} restored")
+            _part_effects(batch, instance, None, f"{instance._meta.verbose_name} restored", "restored")
     return instance
 
 

@@ -59,3 +59,13 @@ def field_errors(response, name: str) -> list[str]:
     """The main admin form's errors on field ``name`` (the page was re-shown)."""
     assert response.status_code == 200, f"expected the form again with errors, got {response.status_code}"
     return list(response.context["adminform"].form.errors.get(name, []))
+
+
+def limited_client(django_user_model, client, *codenames, username="clerk"):
+    """``client`` signed in as a staff user holding only ``codenames``."""
+    from django.contrib.auth.models import Permission
+
+    user = django_user_model.objects.create_user(username, password="pw-clerk-1", is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
+    client.force_login(user)
+    return user

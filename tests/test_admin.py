@@ -347,3 +347,17 @@ def test_the_admin_refuses_a_slug_that_is_not_lowercase_words_and_hyphens(staff_
     assert field_errors(response, "slug")
     record.refresh_from_db()
     assert record.slug != "NC-TEST"
+
+
+def test_offsets_past_the_text_get_one_clear_error(staff_client, proposal):
+    # Review finding 14: not the database's raw range ("less than or equal to
+    # 2147483647" on PostgreSQL) next to a second message.
+    from tests.admin_helpers import form_data
+
+    evidence = proposal.evidence.get()
+    url = reverse("admin:proposals_evidence_change", args=[evidence.pk])
+    data = {**form_data(staff_client.get(url)), "start": str(10**12), "end": str(10**12 + 5)}
+    errors = staff_client.post(url, data).context["adminform"].form.errors
+    assert list(errors) == ["start"] and len(errors["start"]) == 1, errors
+    assert "past the end of the source text, which has" in errors["start"][0]
+    assert Evidence.objects.get(pk=evidence.pk).start == evidence.start

@@ -108,3 +108,21 @@ def test_the_topic_action_adds_the_topic_to_those_lacking_it(staff_client, three
     assert response.status_code == 302
     assert set(other.proposals.values_list("pk", flat=True)) == {p.pk for p in three}
     assert set(three[0].topics.values_list("slug", flat=True)) == {"legal-instruments", "border-control"}
+
+
+def test_bulk_status_event_twice_does_not_duplicate(staff_client, three):
+    # Review finding 7: a re-run action skips the proposals that have the event, and names them.
+    data = {"apply": "1", "status": "stalled", "occurred_on": "2016-03-01", "precision": "day"}
+    _post(staff_client, "add_status_event", three[:1], **data)
+    response = _post(staff_client, "add_status_event", three, **data)
+    for proposal in three:
+        assert (
+            StatusEvent.objects.filter(proposal=proposal, status="stalled", occurred_on=dt.date(2016, 3, 1)).count()
+            == 1
+        )
+    messages = [str(m) for m in response.wsgi_request._messages][-2:]
+    assert "Added “Stalled, 2016-03-01 (day)” to 2 proposal(s)." in messages[0]
+    assert "Left out 1 that already had" in messages[1] and "(anti-extremism-treaty)" in messages[1]
+    history = three[0].history.count()
+    _post(staff_client, "add_status_event", three[:1], **data)
+    assert three[0].history.count() == history

@@ -101,3 +101,41 @@ def test_a_revert_is_one_history_row_that_says_so(staff_client, proposal):
     assert row.title == "Anti-extremism treaty"
     assert row.history_change_reason.startswith("reverted to the version of ")
     assert row.history_change_reason.endswith("; changed title")
+
+
+def _reason(record) -> str:
+    return type(record).history.filter(id=record.pk).latest("history_date").history_change_reason
+
+
+def test_a_part_edit_says_which_part_and_field_old_to_new(staff_client, proposal):
+    # Review finding 8: was "status event changed" with an empty Changes column.
+    import datetime as dt
+
+    services.status_event_record(proposal=proposal, status=Status.STALLED, occurred_on=dt.date(2016, 3, 1))
+    url = reverse("admin:proposals_proposal_change", args=[proposal.pk])
+    data = form_data(staff_client.get(url))
+    row = next(k[: -len("-status")] for k, v in data.items() if k.startswith("events-") and v == Status.STALLED)
+    data[f"{row}-note"] = "x"
+    assert staff_client.post(url, data).status_code == 302
+    assert "status event (stalled, 2016-03-01) note: '' → 'x'" in _reason(proposal)
+
+
+def test_the_bulk_topic_action_says_which_topic_was_added(staff_client, proposal):
+    from proposals.models import Topic
+
+    topic = services.record_save(instance=Topic(), slug="energy", name="Energy")
+    staff_client.post(
+        reverse("admin:proposals_proposal_changelist"),
+        {"action": "attach_topic", "_selected_action": [proposal.pk], "index": "0", "apply": "1", "topic": topic.pk},
+    )
+    assert _reason(proposal) == "topic added: Energy"
+
+
+def test_a_reader_attach_says_which_quote_the_source_gained(staff_client, source):
+    quote = "A researcher said"
+    start = source.text.index(quote)
+    staff_client.post(
+        reverse("admin:proposals_source_reader", args=[source.pk]),
+        {"start": start, "end": start + len(quote), "quote": quote, "new_title": "Research"},
+    )
+    assert _reason(source) == f"quote added: 'A researcher said' ({start}–{start + len(quote)})"

@@ -37,9 +37,12 @@ def _grow(n, proposal, source, staff, start=0):
 #: page name -> (url maker, pinned budget of queries)
 PAGES = {
     "proposal changelist": (lambda p, s: reverse("admin:proposals_proposal_changelist"), 12),
-    "proposal change": (lambda p, s: reverse("admin:proposals_proposal_change", args=[p.pk]), 30),
+    # 23 for issue #13's page, plus the participation and alias inlines (their
+    # rows, the parties' labels, the participation rows' quote choices: 5)
+    "proposal change": (lambda p, s: reverse("admin:proposals_proposal_change", args=[p.pk]), 28),
     "proposal history": (lambda p, s: reverse("admin:proposals_proposal_history", args=[p.pk]), 7),
-    "source change": (lambda p, s: reverse("admin:proposals_source_change", args=[s.pk]), 6),
+    # 6, plus the source's suggestions table (1)
+    "source change": (lambda p, s: reverse("admin:proposals_source_change", args=[s.pk]), 7),
     "source reader": (lambda p, s: reverse("admin:proposals_source_reader", args=[s.pk]), 4),
     "evidence change": (lambda p, s: reverse("admin:proposals_evidence_change", args=[p.evidence.first().pk]), 7),
     "token changelist": (lambda p, s: reverse("admin:knox_authtoken_changelist"), 5),
@@ -60,3 +63,22 @@ def test_admin_page_queries_are_pinned_and_do_not_grow(staff_client, staff, prop
     many = _queries(staff_client, url)
     assert few == many, f"{name}: {few} queries at 5 rows, {many} at 50"
     assert many <= budget, f"{name}: {many} queries, budget {budget}"
+
+
+def test_proposal_page_queries_do_not_grow_with_other_proposals_proponents(staff_client, proposal):
+    # Review finding 5: each inline row's hidden "id" field listed every row
+    # of its model (with a query per Proponent/ProposalRelation label).
+    from proposals.models import Actor, ActorKind
+
+    url = reverse("admin:proposals_proposal_change", args=[proposal.pk])
+    staff_client.get(url)
+    before = _queries(staff_client, url)
+    for i in range(20):
+        actor = services.record_save(instance=Actor(), slug=f"a{i}", name=f"A {i}", kind=ActorKind.PERSON)
+        services.proposal_create(
+            slug=f"p{i}",
+            title=f"P {i}",
+            proponents=[{"actor": actor, "role": "called_for", "is_primary": True}],
+            relations=[{"to_proposal": proposal, "relation_type": "builds_on"}],
+        )
+    assert _queries(staff_client, url) == before

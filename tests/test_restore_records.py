@@ -127,3 +127,21 @@ def test_a_seed_change_moves_the_etag_of_every_proposal_that_shows_it(db, tmp_pa
     assert after.status_code == 200
     assert after.json()["venue"]["name"] == venue["name"]
     assert after.json()["updated_at"] > before.json()["updated_at"]
+
+
+def test_the_restore_page_says_restore_and_hides_it_from_view_only_users(staff_client, client, django_user_model):
+    # Review finding 13.
+    from tests.admin_helpers import limited_client
+
+    topic = services.record_save(instance=Topic(), slug="gone-topic", name="Gone topic")
+    staff_client.post(reverse("admin:proposals_topic_delete", args=[topic.pk]), {"post": "yes"})
+    row = Topic.history.filter(id=topic.pk, history_type="-").get()
+    url = reverse("admin:proposals_topic_simple_history", args=[topic.pk, row.history_id])
+    page = staff_client.get(url).content.decode()
+    assert 'value="Restore"' in page and "Revert" not in page
+    limited_client(django_user_model, client, "view_topic")
+    page = client.get(url).content.decode()
+    assert 'name="_save"' not in page
+    assert "restoring it needs the permission" in page
+    assert client.post(url, {"_save": "Restore"}).status_code == 403
+    assert not Topic.objects.filter(pk=topic.pk).exists()

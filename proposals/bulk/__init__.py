@@ -11,7 +11,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 
 from .. import services
-from ..models import DatePrecision, Evidence, Proposal, Source, Topic, locate_quote
+from ..models import DatePrecision, Evidence, Proposal, Source, StatusEvent, Topic, locate_quote
 
 
 def _named(proposal: Proposal, exc: ValidationError) -> ValidationError:
@@ -29,15 +29,24 @@ def proposals_add_status_event(
     quote: str = "",
     start: int | None = None,
     user: AbstractBaseUser | None = None,
-) -> int:
+) -> tuple[int, list[Proposal]]:
     """Record the same status event on every proposal, each backed by the
     same quote when ``source`` and ``quote`` are given (offsets in code
     points; ``start`` picks among several occurrences). A proposal that
-    already holds that quote at those offsets reuses it. Returns how many
-    events were recorded. Raises ``ValidationError`` naming the first
-    proposal that refuses (e.g. an event dated before it was proposed);
-    then nothing is written."""
+    already holds that quote at those offsets reuses it. A proposal that
+    already has this very event (same status, date and precision: the rule
+    of ``StatusEvent.check_not_duplicate``) is skipped, so a re-run action
+    adds nothing. Returns ``(events recorded, proposals skipped)``. Raises
+    ``ValidationError`` naming the first proposal that refuses (e.g. an
+    event dated before it was proposed); then nothing is written."""
     proposals = list(proposals)
+    having = set(
+        StatusEvent.objects.filter(
+            proposal__in=proposals, status=status, occurred_on=occurred_on, precision=precision
+        ).values_list("proposal_id", flat=True)
+    )
+    skipped = [proposal for proposal in proposals if proposal.pk in having]
+    proposals = [proposal for proposal in proposals if proposal.pk not in having]
     span = None
     if quote or source is not None:
         if not (quote and source is not None):
@@ -70,7 +79,7 @@ def proposals_add_status_event(
                 )
             except ValidationError as exc:
                 raise _named(proposal, exc) from exc
-    return len(proposals)
+    return len(proposals), skipped
 
 
 def proposals_add_topic(*, proposals: Iterable[Proposal], topic: Topic, user: AbstractBaseUser | None = None) -> int:

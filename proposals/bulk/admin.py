@@ -66,7 +66,7 @@ def add_status_event(modeladmin, request, queryset):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            count = proposals_add_status_event(
+            count, skipped = proposals_add_status_event(
                 proposals=queryset.defer("search_vector"),
                 status=data["status"],
                 occurred_on=data["occurred_on"],
@@ -81,9 +81,13 @@ def add_status_event(modeladmin, request, queryset):
             form.add_error(None, ValidationError(exc.messages))
         else:
             label = dict(Status.choices)[data["status"]]
-            modeladmin.message_user(
-                request, f"Added “{label}, {data['occurred_on']}” to {count} proposal(s).", messages.SUCCESS
-            )
+            event = f"“{label}, {data['occurred_on']} ({data['precision']})”"
+            modeladmin.message_user(request, f"Added {event} to {count} proposal(s).", messages.SUCCESS)
+            if skipped:
+                names = "; ".join(f"{p.title} ({p.slug})" for p in skipped)
+                modeladmin.message_user(
+                    request, f"Left out {len(skipped)} that already had {event}: {names}.", messages.WARNING
+                )
             return None
     return _form_page(
         modeladmin,

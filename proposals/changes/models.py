@@ -170,6 +170,13 @@ def recording(using: str = "default") -> Iterator[_Pending]:
     seal(pending, using)
 
 
+def rows_written() -> int:
+    """How many history rows the current write batch has written so far (0
+    outside a batch): a batch that wrote none changed nothing."""
+    pending = _pending.get()
+    return pending.count if pending is not None else 0
+
+
 def mark_links_changed(proposal_id: int) -> None:
     """A proposal's topics or parties changed in the current batch: its
     history rows of this batch must record the new ids (see ``seal``)."""

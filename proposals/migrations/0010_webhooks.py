@@ -26,7 +26,7 @@ def editors_subscribe(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("proposals", "0009_changes"),
+        ("proposals", "0010_number_existing_history"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
     dependencies = [
         ("proposals", "0009_stored_representations"),
-        ("proposals", "0012_tracking_change_feed"),
+        ("proposals", "0012_number_tracking_history"),
     ]
 
     operations = []

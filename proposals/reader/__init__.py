@@ -9,12 +9,15 @@ checks them with ``Evidence.clean`` (``locate_quote``) like every surface.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
+from anyascii import anyascii
 from django.urls import reverse
 from django.utils.html import escape
+from django.utils.text import slugify
 
-from ..models import Evidence, Source
+from ..models import Evidence, Proposal, Source
 
 #: A mark: ``{"start": int, "end": int, "kind": str, "label": str, "url": str, "id": str}``;
 #: ``start``/``end`` in code points, ``end`` exclusive, ``id`` unique on the page
@@ -48,6 +51,24 @@ def quote_marks(source: Source) -> list[Mark]:
 
 
 MARK_PROVIDERS.append(quote_marks)
+
+
+def slug_from_title(title: str, *, model=Proposal, max_length: int = 120) -> str:
+    """A slug that passes ``lowercase_slug`` and is free in ``model``, made
+    from ``title`` in any script: transliterated to ASCII (anyascii, so
+    "反极端主义公约" gives "fanjiduanzhuyigongyue"), underscores as hyphens,
+    cut at ``max_length`` on a word boundary; "proposal-<n>" when nothing is
+    left; "-2", "-3"... appended while the slug is taken (one query)."""
+    base = slugify(anyascii(title).replace("_", " "))
+    base = re.sub(r"-{2,}", "-", base).strip("-")[: max_length - 8].strip("-")
+    if not base:
+        base = f"{model._meta.model_name}-{model._base_manager.count() + 1}"
+    taken = set(model._base_manager.filter(slug__startswith=base).values_list("slug", flat=True))
+    slug, n = base, 1
+    while slug in taken:
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
 
 
 def reader_marks(source: Source) -> list[Mark]:
@@ -95,7 +116,9 @@ def _text_html(piece: str) -> str:
 def render_text(text: str, marks: list[Mark]) -> str:
     """The reader's text as HTML: one ``<span data-start>`` per segment (the
     script maps a selection back to code points through it), marked
-    segments as links to the innermost mark's page, with every covering
+    segments as ``<mark data-href>`` to the innermost mark's page (not
+    links: a selection can start inside a highlight; a click without a
+    selection opens the page, see reader.js), with every covering
     mark named in the title and ``data-marks``, and the overlap depth as a
     class. Whitespace is kept (the page shows it with ``pre-wrap``)."""
     parts = []
@@ -115,7 +138,7 @@ def render_text(text: str, marks: list[Mark]) -> str:
         kinds = " ".join(sorted({f"kind-{marks[i]['kind']}" for i in covering}))
         depth = min(len(covering), 4)
         parts.append(
-            f'{anchors}<a class="seg mark depth-{depth} {kinds}" data-start="{start}" data-marks="{ids}" '
-            f'href="{escape(inner["url"])}" title="{title}">{piece}</a>'
+            f'{anchors}<mark class="seg mark depth-{depth} {kinds}" data-start="{start}" data-marks="{ids}" '
+            f'data-href="{escape(inner["url"])}" title="{title}">{piece}</mark>'
         )
     return "".join(parts)

@@ -11,11 +11,25 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.text import slugify
 
 from .. import services
 from ..models import Evidence, Proposal, Source
-from . import reader_marks, render_text
+from . import reader_marks, render_text, slug_from_title
+
+
+def _lines(text: str) -> str:
+    """``text`` with CR LF and lone CR as LF: a browser posts form values
+    with CR LF line breaks whatever the page held (HTML, "converting an
+    entry list to a list of name-value pairs")."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _shown(text: str, limit: int = 80) -> str:
+    """``repr`` of ``text``, cut in the middle past ``limit`` characters: an
+    error shows line breaks and spaces as they are."""
+    if len(text) > limit:
+        text = text[: limit // 2] + "…" + text[-limit // 2 :]
+    return repr(text)
 
 
 class AttachForm(forms.Form):
@@ -24,8 +38,9 @@ class AttachForm(forms.Form):
 
     start = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
     end = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
-    # strip=False: the quote must match the text at its offsets exactly.
-    quote = forms.CharField(strip=False, widget=forms.Textarea(attrs={"rows": 4, "readonly": True}))
+    # The selection as the page showed it, a check on the offsets (strip=False:
+    # spaces count); the stored quote is the source's own text at the offsets.
+    quote = forms.CharField(strip=False, widget=forms.HiddenInput)
     proposal = forms.ModelChoiceField(
         queryset=Proposal.objects.defer("search_vector"), required=False, label="Existing proposal"
     )
@@ -35,8 +50,11 @@ class AttachForm(forms.Form):
     )
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, *args, admin_site=None, **kwargs):
+    def __init__(self, *args, source=None, user=None, admin_site=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.source, self.user = source, user
+        if user is not None and not user.has_perm("proposals.add_proposal"):
+            del self.fields["new_title"], self.fields["new_slug"]
         if admin_site is not None:
             field = self.fields["proposal"]
             field.widget = admin.widgets.AutocompleteSelect(Evidence._meta.get_field("proposal"), admin_site)
@@ -44,11 +62,40 @@ class AttachForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("proposal") and cleaned.get("new_title"):
+        cleaned.setdefault("new_title", "")
+        cleaned.setdefault("new_slug", "")
+        if cleaned.get("proposal") and cleaned["new_title"]:
             raise ValidationError("Choose an existing proposal or give a new title, not both.")
-        if not cleaned.get("proposal") and not cleaned.get("new_title"):
+        if not cleaned.get("proposal") and not cleaned["new_title"]:
+            if "new_title" not in self.fields:
+                raise ValidationError("Choose the proposal this passage backs.")
             raise ValidationError("Choose the proposal this passage backs, or give a title for a new one.")
+        if self.user is not None and cleaned.get("proposal") and not self.user.has_perm("proposals.change_proposal"):
+            # A quote is part of its proposal (it bumps its version and ETag).
+            raise ValidationError("You may not change proposals, so you cannot attach quotes to one.")
+        self._clean_selection(cleaned)
         return cleaned
+
+    def _clean_selection(self, cleaned) -> None:
+        """The offsets must lie in the text, and the posted quote must be the
+        text there (line breaks compared as LF: see ``_lines``). The quote
+        kept is the source's own text at those offsets."""
+        start, end, quote = cleaned.get("start"), cleaned.get("end"), cleaned.get("quote")
+        if self.source is None or start is None or end is None or quote is None:
+            return
+        length = len(self.source.text)
+        if not start < end <= length:
+            raise ValidationError(
+                f"The selection {start}–{end} is not within the text, which has {length} characters "
+                "(code points). Select the passage again."
+            )
+        actual = self.source.text[start:end]
+        if _lines(actual) != _lines(quote):
+            raise ValidationError(
+                f"The text at {start}–{end} is {_shown(actual)}, not the selected {_shown(quote)}. "
+                "The text may have changed since the page was loaded: reload it and select the passage again."
+            )
+        cleaned["quote"] = actual
 
 
 def _attach(request, source: Source, data: dict) -> Evidence:
@@ -57,9 +104,11 @@ def _attach(request, source: Source, data: dict) -> Evidence:
     with services.write_batch(request.user):
         proposal = data["proposal"]
         if proposal is None:
+            if not request.user.has_perm("proposals.add_proposal"):
+                raise PermissionDenied
             title = data["new_title"].strip()
             proposal = services.proposal_create(
-                user=request.user, title=title, slug=data["new_slug"].strip() or slugify(title)[:120]
+                user=request.user, title=title, slug=data["new_slug"].strip() or slug_from_title(title)
             )
         return services.evidence_attach(
             proposal=proposal,
@@ -81,7 +130,7 @@ def source_reader_view(model_admin, request, object_id):
     if not model_admin.has_view_or_change_permission(request, source):
         raise PermissionDenied
     can_attach = request.user.has_perm("proposals.add_evidence")
-    form = AttachForm(request.POST or None, admin_site=model_admin.admin_site)
+    form = AttachForm(request.POST or None, source=source, user=request.user, admin_site=model_admin.admin_site)
     if request.method == "POST":
         if not can_attach:
             raise PermissionDenied
@@ -89,10 +138,7 @@ def source_reader_view(model_admin, request, object_id):
             try:
                 evidence = _attach(request, source, form.cleaned_data)
             except ValidationError as exc:
-                # Shown above the form: the offsets are hidden fields, and
-                # the message names what is wrong either way.
-                for error in exc.messages:
-                    form.add_error(None, error)
+                _show_errors(form, exc)
             else:
                 messages.success(
                     request,
@@ -120,6 +166,28 @@ def source_reader_view(model_admin, request, object_id):
         "media": model_admin.media + form.media,
     }
     return TemplateResponse(request, "admin/proposals/source/reader.html", context)
+
+
+#: The new proposal's fields as the attach form names them.
+_FORM_FIELDS = {"slug": "new_slug", "title": "new_title", "note": "note"}
+
+
+def _show_errors(form: AttachForm, exc: ValidationError) -> None:
+    """A refusal against the field the user can fix (a slug error on the
+    slug box, filled with the slug that was tried); the rest above the form
+    (the offsets are hidden fields: the message names what is wrong)."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc.messages)
+        return
+    for name, errors in exc.message_dict.items():
+        field = _FORM_FIELDS.get(name)
+        if field in form.fields and field in form.cleaned_data:
+            if field == "new_slug" and not form.cleaned_data["new_slug"]:
+                form.data = form.data.copy()
+                form.data["new_slug"] = slug_from_title(form.cleaned_data["new_title"])
+            form.add_error(field, errors)
+        else:
+            form.add_error(None, [f"{name}: {error}" if name != "__all__" else error for error in errors])
 
 
 def _excerpt(quote: str, limit: int = 140) -> str:

@@ -55,7 +55,8 @@ admin.site.unregister(AuthToken)
 @admin.register(AuthToken)
 class AuthTokenAdmin(admin.ModelAdmin):
     """Tokens by user, newest first. No digest or key is shown or asked
-    for; "Add" issues a token and shows it once; "Revoke" deletes."""
+    for; "Add" issues a token and shows it once; "Revoke" deletes. No
+    change, view, history or delete page (see ``get_urls``)."""
 
     list_display = ["user", "created", "expiry", "state"]
     list_display_links = None
@@ -65,8 +66,6 @@ class AuthTokenAdmin(admin.ModelAdmin):
     ordering = ["-created"]
     actions = ["revoke_selected"]
     list_per_page = 50
-    # The view page shows whose token it is and until when; never the digest or key.
-    fields = readonly_fields = ["user", "created", "expiry"]
 
     @admin.display(description=mark_safe('<input type="checkbox" id="action-toggle" aria-label="Select all">'))
     def action_checkbox(self, obj):
@@ -82,15 +81,25 @@ class AuthTokenAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False  # a token is issued or revoked, never edited
 
-    change_form_template = "admin/proposals/token_change_form.html"
     change_list_template = "admin/proposals/token_change_list.html"
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        # Django titles the page with str(token), which is its digest.
-        token = self.get_object(request, object_id)
-        subtitle = f"{token.user}, expires {token.expiry:%Y-%m-%d %H:%M} UTC" if token else ""
-        extra = {"title": "View API token", "subtitle": subtitle, **(extra_context or {})}
-        return super().change_view(request, object_id, form_url, extra)
+    def get_urls(self):
+        """The list (with the Revoke action) and the Issue page only: a
+        token is never edited, and knox's primary key is the token's digest,
+        which would be the address of a view or delete page. (The digest is
+        a hash of the token, not the token, but it is not shown anywhere but
+        as the list checkbox's value, which the Revoke action posts.)"""
+        from django.urls import path
+
+        name = f"{self.opts.app_label}_{self.opts.model_name}"
+        return [
+            path("", self.admin_site.admin_view(self.changelist_view), name=f"{name}_changelist"),
+            path("add/", self.admin_site.admin_view(self.add_view), name=f"{name}_add"),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        # Django's title is "Select auth token to view".
+        return super().changelist_view(request, {"title": "API tokens", **(extra_context or {})})
 
     def get_actions(self, request):
         actions = super().get_actions(request)
@@ -116,9 +125,11 @@ class AuthTokenAdmin(admin.ModelAdmin):
         }
         if request.method == "POST" and form.is_valid():
             try:
-                instance, token = token_issue(user=form.cleaned_data["user"], days=form.cleaned_data["days"])
+                instance, token = token_issue(
+                    user=form.cleaned_data["user"], days=form.cleaned_data["days"], issued_by=request.user
+                )
             except ValidationError as exc:
-                form.add_error(None, exc)
+                form.add_error(None, exc)  # a dict of field errors lands on those fields
             else:
                 context.update({"issued": instance, "token": token, "title": "Token issued"})
                 messages.success(request, f"Issued a token for {instance.user}. Copy it now: it is not shown again.")

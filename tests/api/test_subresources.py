@@ -293,3 +293,19 @@ def test_history_records_the_status_change_from_an_event(api, editor_api, propos
 
 def test_history_of_an_unknown_proposal_is_404(api, db):
     assert_problem(api.get("/api/v1/proposals/nobody/history/"), 404)
+
+
+def test_the_same_event_twice_is_refused_and_changes_nothing(editor_api, proposal):
+    # Review finding 7: StatusEvent.check_not_duplicate, for every surface.
+    body = {"status": "stalled", "occurred_on": "2016-03-01", "precision": "day"}
+    assert editor_api.post(EVENTS, body, format="json").status_code == 201
+    version = Proposal.objects.get(pk=proposal.pk).version
+
+    response = editor_api.post(EVENTS, {**body, "note": "again"}, format="json")
+
+    assert_problem(response, 400)
+    assert "already has this event" in str(response.json())
+    assert StatusEvent.objects.filter(proposal=proposal, status="stalled").count() == 1
+    assert Proposal.objects.get(pk=proposal.pk).version == version
+    # Another precision is another claim.
+    assert editor_api.post(EVENTS, {**body, "precision": "month"}, format="json").status_code == 201

@@ -224,6 +224,22 @@ def test_rebuild_representations_reports_and_repairs_drift(corpus, capsys):
 # ---------------------------------------------------------------------------
 
 
+def test_reading_admin_pages_does_not_move_the_sequence(staff_client, corpus):
+    # The admin reads its pages inside a write batch; an empty batch moved the
+    # sequence (an UPDATE on every page view), turning every list ETag stale.
+    proposal = corpus["proposals"][0]
+    before = sequence()
+    for url in (
+        reverse("admin:proposals_proposal_change", args=[proposal.pk]),
+        reverse("admin:proposals_proposal_changelist"),
+        reverse("admin:proposals_proposal_history", args=[proposal.pk]),
+    ):
+        assert staff_client.get(url).status_code == 200, url
+    assert sequence() == before
+    services.record_save(instance=Actor.objects.get(pk=corpus["org"].pk), name="Renamed")
+    assert sequence() == before + 1
+
+
 def test_a_list_etag_answers_304_until_anything_changes(api, corpus, editor, django_assert_num_queries):
     first = api.get(f"{URL}?page_size=3")
     tag = first["ETag"]

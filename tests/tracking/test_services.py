@@ -53,7 +53,11 @@ def test_changing_and_removing_participation_bump_the_proposal(proposal, china):
     )
     v2 = _fresh(proposal).version
     assert v2 == v1 + 1
-    assert proposal.history.get(version=v2).history_change_reason == "participation changed: China signed, 2017-06-09"
+    # The reason names the row and its changed field, old → new.
+    assert (
+        proposal.history.get(version=v2).history_change_reason
+        == "participation (China signed, 2017-06-09) occurred on: None → 2017-06-09"
+    )
     tracking.participation_delete(participation=row)
     assert _fresh(proposal).version == v2 + 1
     assert not Participation.objects.exists()

@@ -52,13 +52,21 @@
       if (end <= start) return;
       form.elements.start.value = start;
       form.elements.end.value = end;
-      form.elements.quote.value = range.toString();
+      var quote = range.toString();
+      form.elements.quote.value = quote;
+      document.getElementById("selection-quote").textContent = quote;
       info.textContent = "Selected " + start + "–" + end + " (" + (end - start) + " characters).";
       submit.disabled = false;
     }
 
     document.addEventListener("selectionchange", update);
-    text.addEventListener("dragstart", function (event) { event.preventDefault(); });
+    // Highlights are <mark>s, not links, so a drag can start inside one; a
+    // plain click (no selection made) opens the innermost quote's proposal.
+    text.addEventListener("click", function (event) {
+      var mark = event.target.closest && event.target.closest("mark[data-href]");
+      var sel = window.getSelection();
+      if (mark && (!sel || sel.isCollapsed) && event.button === 0) window.location.href = mark.getAttribute("data-href");
+    });
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
