@@ -47,10 +47,13 @@ run: $(BIN)/.installed-runtime $(DEV_KEY_FILE)
 	@echo "  Issue an API token for a user:            make token FOR=<username>"
 	@echo ""
 	@# The webhook worker runs beside the server; Ctrl-C (or the server
-	@# exiting) stops both.
-	$(DEV_ENV) $(BIN)/python manage.py webhooks_worker & worker=$$!; \
+	@# exiting) stops both. Webhook payloads link to this server
+	@# (PUBLIC_BASE_URL, from HOST and PORT unless set).
+	$(DEV_ENV) PUBLIC_BASE_URL="$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)}" \
+		$(BIN)/python manage.py webhooks_worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
-	$(DEV_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	$(DEV_ENV) PUBLIC_BASE_URL="$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)}" \
+		$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 ## make superuser: create an admin user for `make run` (ARGS=--noinput reads DJANGO_SUPERUSER_* variables)
 superuser: $(BIN)/.installed-runtime $(DEV_KEY_FILE)

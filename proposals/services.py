@@ -116,6 +116,20 @@ PART_OWNERS: dict[type[models.Model], tuple[str, ...]] = {
     TopicAlias: ("topic_id",),
 }
 
+#: The field of the owner's representation that shows each part model
+#: (named in the owner's history row's ``changed_fields``).
+PART_FIELDS: dict[type[models.Model], str] = {
+    Evidence: "evidence",
+    Proponent: "proponents",
+    StatusEvent: "events",
+    ProposalRelation: "related",
+    Participation: "participation",
+    ProposalAlias: "aliases",
+    ActorAlias: "aliases",
+    VenueAlias: "aliases",
+    TopicAlias: "aliases",
+}
+
 #: The owner model of part models whose owner is not a proposal.
 PART_OWNER_MODELS: dict[type[models.Model], type[models.Model]] = {
     ActorAlias: Actor,
@@ -177,18 +191,23 @@ class _Batch:
         #: history row's ``changed_fields`` (the change feed).
         self.changed_fields: dict[tuple[type, int], set[str]] = defaultdict(set)
 
-    def mark(self, model, pk, reason: str, *, resync: bool = False) -> None:
+    def mark(self, model, pk, reason: str, *, resync: bool = False, fields: Iterable[str] = ()) -> None:
+        """Record that ``pk`` changed for ``reason``; ``fields`` names the
+        fields of its representation that changed (``"participation"``,
+        ``"aliases"``...), for its history row's ``changed_fields``."""
         if pk is None:
             return
         reasons = self.touch[(model, pk)]
         if reason not in reasons:
             reasons.append(reason)
+        if fields:
+            self.changed_fields[(model, pk)].update(fields)
         if resync:
             self.resync.add(pk)
 
-    def mark_many(self, model, pks: Iterable[int], reason: str) -> None:
+    def mark_many(self, model, pks: Iterable[int], reason: str, *, fields: Iterable[str] = ()) -> None:
         for pk in pks:
-            self.mark(model, pk, reason)
+            self.mark(model, pk, reason, fields=fields)
 
     def flush(self) -> None:
         """Re-derive statuses, then give every marked record a new version,
@@ -284,7 +303,10 @@ class _Batch:
         relating = ProposalRelation.objects.filter(to_proposal_id__in=list(moved))
         for from_id, to_id in relating.values_list("from_proposal_id", "to_proposal_id"):
             self.mark(
-                Proposal, from_id, f"{NEIGHBOUR_REASON_PREFIX}related proposal {moved[to_id]}, whose status changed"
+                Proposal,
+                from_id,
+                f"{NEIGHBOUR_REASON_PREFIX}related proposal {moved[to_id]}, whose status changed",
+                fields=("related",),
             )
         by_fields = defaultdict(list)
         for obj, fields, history_fields in changed:
@@ -376,8 +398,9 @@ def is_neighbour_reason(reason: str | None) -> bool:
     return bool(reason) and all(part.startswith(NEIGHBOUR_REASON_PREFIX) for part in reason.split("; "))
 
 
-def _dependents(instance, changed: Iterable[str]) -> list[tuple[type, set[int], str]]:
-    """Records whose representation shows ``changed`` fields of ``instance``."""
+def _dependents(instance, changed: Iterable[str]) -> list[tuple[type, set[int], str, tuple[str, ...]]]:
+    """Records whose representation shows ``changed`` fields of ``instance``:
+    ``(model, pks, reason, fields of their representation showing it)``."""
     model = type(instance)
     if not set(changed) & EMBEDDED_FIELDS.get(model, frozenset()):
         return []
@@ -385,26 +408,53 @@ def _dependents(instance, changed: Iterable[str]) -> list[tuple[type, set[int], 
     reason = f"{NEIGHBOUR_REASON_PREFIX}{name} {instance}, which changed"
     pk = instance.pk
     if model is Actor:
-        proposals = set(Proposal.objects.filter(proponents__actor_id=pk).values_list("pk", flat=True))
-        proposals |= set(Proposal.objects.filter(parties=pk).values_list("pk", flat=True))
-        proposals |= set(Participation.objects.filter(party_id=pk).values_list("proposal_id", flat=True))
         return [
-            (Proposal, proposals, reason),
-            (Actor, set(Actor.objects.filter(affiliation_id=pk).values_list("pk", flat=True)), reason),
-            (Venue, set(Venue.objects.filter(organisation_id=pk).values_list("pk", flat=True)), reason),
+            (
+                Proposal,
+                set(Proposal.objects.filter(proponents__actor_id=pk).values_list("pk", flat=True)),
+                reason,
+                ("proponents",),
+            ),
+            (Proposal, set(Proposal.objects.filter(parties=pk).values_list("pk", flat=True)), reason, ("parties",)),
+            (
+                Proposal,
+                set(Participation.objects.filter(party_id=pk).values_list("proposal_id", flat=True)),
+                reason,
+                ("participation",),
+            ),
+            (
+                Actor,
+                set(Actor.objects.filter(affiliation_id=pk).values_list("pk", flat=True)),
+                reason,
+                ("affiliation",),
+            ),
+            (
+                Venue,
+                set(Venue.objects.filter(organisation_id=pk).values_list("pk", flat=True)),
+                reason,
+                ("organisation",),
+            ),
         ]
     if model is Venue:
-        return [(Proposal, set(Proposal.objects.filter(venue_id=pk).values_list("pk", flat=True)), reason)]
+        return [(Proposal, set(Proposal.objects.filter(venue_id=pk).values_list("pk", flat=True)), reason, ("venue",))]
     if model is Topic:
-        return [(Proposal, set(Proposal.objects.filter(topics=pk).values_list("pk", flat=True)), reason)]
+        return [(Proposal, set(Proposal.objects.filter(topics=pk).values_list("pk", flat=True)), reason, ("topics",))]
     if model is Source:
-        return [(Proposal, set(Evidence.objects.filter(source_id=pk).values_list("proposal_id", flat=True)), reason)]
+        return [
+            (
+                Proposal,
+                set(Evidence.objects.filter(source_id=pk).values_list("proposal_id", flat=True)),
+                reason,
+                ("evidence",),
+            )
+        ]
     if model is Proposal:
         return [
             (
                 Proposal,
                 _relating_proposals([pk]),
                 f"{NEIGHBOUR_REASON_PREFIX}related proposal {instance.slug}, which changed",
+                ("related",),
             )
         ]
     return []
@@ -419,13 +469,13 @@ def _part_effects(batch: _Batch, instance, before: dict | None, reason: str, ver
     owner = PART_OWNER_MODELS.get(model, Proposal)
     for attname in PART_OWNERS[model]:
         for pk in {getattr(instance, attname), (before or {}).get(attname)}:
-            batch.mark(owner, pk, reason, resync=resync)
+            batch.mark(owner, pk, reason, resync=resync, fields=(PART_FIELDS[model],))
     if model is Evidence:
         old_source = (before or {}).get("source_id")
         if before is None or old_source != instance.source_id or before.get("proposal_id") != instance.proposal_id:
             said = f"quote {verb}: {_clip_value(instance.quote, 40)} ({instance.start}–{instance.end})"
             for pk in {instance.source_id, old_source}:
-                batch.mark(Source, pk, said)
+                batch.mark(Source, pk, said, fields=("evidence_count",))
 
 
 def _clip_value(value, limit: int = 24) -> str:
@@ -542,8 +592,8 @@ def record_save(*, instance: models.Model, user: AbstractBaseUser | None = None,
                     for name in changed
                 )
             _part_effects(batch, instance, before, said, "added" if adding else "changed")
-        for dep_model, pks, reason in _dependents(instance, [] if adding else changed):
-            batch.mark_many(dep_model, pks - {instance.pk} if dep_model is model else pks, reason)
+        for dep_model, pks, reason, shown_in in _dependents(instance, [] if adding else changed):
+            batch.mark_many(dep_model, pks - {instance.pk} if dep_model is model else pks, reason, fields=shown_in)
     return instance
 
 
@@ -585,10 +635,16 @@ def record_delete(*, instance: models.Model, user: AbstractBaseUser | None = Non
             # SET_NULL: members lose their affiliation, venues their organisation.
             reason = f"{NEIGHBOUR_REASON_PREFIX}{instance._meta.verbose_name} {instance}, which was deleted"
             batch.mark_many(
-                Actor, Actor.objects.filter(affiliation_id=instance.pk).values_list("pk", flat=True), reason
+                Actor,
+                Actor.objects.filter(affiliation_id=instance.pk).values_list("pk", flat=True),
+                reason,
+                fields=("affiliation",),
             )
             batch.mark_many(
-                Venue, Venue.objects.filter(organisation_id=instance.pk).values_list("pk", flat=True), reason
+                Venue,
+                Venue.objects.filter(organisation_id=instance.pk).values_list("pk", flat=True),
+                reason,
+                fields=("organisation",),
             )
         _credit(instance, batch.user)
         instance.delete()
@@ -832,7 +888,10 @@ def proposal_update(
             proposal, topics=topics, parties=parties, proponents=proponents, relations=relations, user=user
         )
         if said:
-            batch.mark(Proposal, proposal.pk, "; ".join(said))
+            # Proponent and relation rows are parts (their saves name their
+            # fields); what is said here is about topics and parties.
+            fields = {"topics" if line.startswith("topic") else "parties" for line in said}
+            batch.mark(Proposal, proposal.pk, "; ".join(said), fields=fields)
         batch.instances[(Proposal, proposal.pk)].append(proposal)
     return proposal
 

@@ -143,6 +143,21 @@ class ProposalPagination(PageNumberPagination):
         "first; every page costs the same however deep. Not combinable with `ordering` or `page`."
     )
 
+    def check_parameters(self, request) -> None:
+        """Validate ``page``, ``page_size`` and ``cursor`` as a list request
+        would, without querying: the same 400 naming the parameter. For
+        views that take the list's parameters without paging (the search
+        Atom feed)."""
+        self.get_page_size(request)
+        if self.cursor_query_param in request.query_params:
+            for clash in ("ordering", self.page_query_param):
+                if clash in request.query_params:
+                    raise ValidationError({clash: [f"Cannot be combined with `{self.cursor_query_param}`."]})
+            self._decode(request.query_params[self.cursor_query_param])
+        raw = request.query_params.get(self.page_query_param)
+        if raw not in (None, "", *self.last_page_strings) and not (raw.isascii() and raw.isdigit() and int(raw) >= 1):
+            raise ValidationError({self.page_query_param: ["Must be a positive whole number, or 'last'."]})
+
     def paginate_queryset(self, queryset, request, view=None):
         if self.cursor_query_param not in request.query_params:
             self.cursor_mode = False

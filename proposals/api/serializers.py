@@ -497,13 +497,21 @@ def proposal_url(context: dict, slug: str) -> str:
     return f"{prefix}{slug}/"
 
 
+def version_url(context: dict, proposal_id: int, version: int) -> str:
+    """A version's permanent address, ``…/proposals/versions/{id}/{n}/``: by
+    the record's immutable id, so a renamed proposal's slug, reused by
+    another record, never takes its permalinks over."""
+    return f"{proposal_url(context, f'versions/{proposal_id}')}{version}/"
+
+
 @extend_schema_field(OpenApiTypes.URI)
 class PermalinkField(ProposalUrlField):
-    """This version's permanent address, ``{url}versions/{version}/``: it
-    serves these same bytes for ever (``proposals.versions``)."""
+    """This version's permanent address, ``…/proposals/versions/{id}/{version}/``
+    (by id, not slug): it serves these same bytes for ever
+    (``proposals.versions``)."""
 
     def to_representation(self, proposal):
-        return f"{proposal_url(self.context, proposal.slug)}versions/{proposal.version}/"
+        return version_url(self.context, proposal.pk, proposal.version)
 
 
 @extend_schema_field(OpenApiTypes.URI)

@@ -5,7 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from ..changes.views import ChangeFeedView
 from ..suggestions.api import SourceSuggestView, SuggestionViewSet
-from ..versions.views import CiteView, VersionDetailView, VersionListView
+from ..versions.views import CiteView, VersionCiteView, VersionDetailView, VersionListView, VersionPermalinkView
 from ..webhooks.views import SubscriptionViewSet
 from . import views
 from .participation import ProposalParticipationViewSet
@@ -45,6 +45,16 @@ urlpatterns = [
             {"get": "retrieve", "put": "update", "patch": "partial_update", "delete": "destroy"}
         ),
         name="proposal-participation-detail",
+    ),
+    path(
+        "proposals/versions/<int:proposal_id>/<int:number>/",
+        VersionPermalinkView.as_view(),
+        name="proposal-version-permalink",
+    ),
+    path(
+        "proposals/versions/<int:proposal_id>/<int:number>/cite/",
+        VersionCiteView.as_view(),
+        name="proposal-version-cite",
     ),
     path(f"proposals/{slug}/versions/", VersionListView.as_view(), name="proposal-versions"),
     path(f"proposals/{slug}/versions/<int:number>/", VersionDetailView.as_view(), name="proposal-version"),

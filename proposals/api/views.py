@@ -2,12 +2,13 @@
 and lookup; writes go through ``proposals.services``."""
 
 from django.db import transaction
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotAcceptable, ValidationError
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 
 from .. import services
@@ -86,10 +87,11 @@ PROPOSAL_EXAMPLE = {
             "parties, its verbatim evidence quotes (offsets in code points and in UTF-16 units), its status "
             "timeline oldest first, and typed relations to other proposals. The strong `ETag` it returns is "
             "what `If-Match` needs for a write; send it as `If-None-Match` to get 304 while nothing changed.\n\n"
-            "`permalink` is this version's permanent address. With `as_of` (an ISO 8601 date-time, UTC when no "
-            "offset is given, or a date), the answer is the version that was current at that time, exactly as it "
-            "was served then (400 if malformed or in the future, 404 if the proposal did not exist then); see "
-            "`versions/`."
+            "`permalink` is this version's permanent address, `/proposals/versions/{id}/{n}/`: by the record's "
+            "id, so a rename, or another record taking the slug, never moves it. With `as_of` (an ISO 8601 "
+            "date-time, UTC when no offset is given, or a date), the answer is the version of the proposal that "
+            "had this slug at that time, exactly as it was served then (400 if malformed or in the future, 404 if "
+            "no proposal had the slug then); see `versions/`."
         ),
         parameters=[
             OpenApiParameter(
@@ -187,6 +189,19 @@ class ProposalViewSet(stored.StoredRepresentationMixin, ConditionalWriteMixin, H
         if self.action != "list":
             renderers = [r for r in renderers if not isinstance(r, CSVRenderer)]
         return renderers
+
+    def perform_content_negotiation(self, request, force=False):
+        try:
+            return super().perform_content_negotiation(request, force)
+        except Http404:
+            # ``?as_of=…&format=csv``: say what is not supported rather
+            # than "Not found" (a version is served as JSON only).
+            if "as_of" in request.query_params and not force:
+                raise NotAcceptable(
+                    "A version (`as_of`) is served as JSON only; CSV is the export of the list "
+                    "(`GET /api/v1/proposals/?format=csv`)."
+                ) from None
+            raise
 
     def list(self, request, *args, **kwargs):
         if request.accepted_renderer.format == "csv":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.validators import slug_re
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -12,6 +13,7 @@ from rest_framework.response import Response
 from ..api.filters import MAX_ID
 from ..models import Proposal
 from .feed import KINDS, RESOURCE_TYPES, build_entries, proposal_id_for_slug, read_page, route_prefix
+from .models import ChangeCounter
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -23,8 +25,11 @@ snapshot of every list (`/proposals/?cursor=`, `/actors/`, `/venues/`, `/sources
 (3) Follow the feed from the `seq` you noted: for each change of a `proposal`, `actor`, `venue`,
 `source` or `topic`, `GET` its `url` and store the body under its `resource_type` and `id`
 (a 404 means a later change deletes it); for `change: "delete"` remove it (a tombstone). Changes of
-a part (`evidence`, `proponent`, `status_event`, `relation`) are followed in the same batch by a
-change of the `proposal` that shows it, so a mirror of the representations may skip them. Keep
+a part of a proposal (`evidence`, `proponent`, `status_event`, `relation`, `participation`,
+`proposal_alias`) are followed in the same batch by a change of the `proposal` that shows it, and
+changes of an alias of a record (`actor_alias`, `venue_alias`, `topic_alias`) by a change of that
+`actor`, `venue` or `topic` (its `changed_fields` name the part, e.g. `participation`, `aliases`),
+so a mirror of the representations may skip part changes. Keep
 `last_seq` and resume with `?after=<last_seq>`. Replaying from the start, or from any `seq` a client
 stopped at, ends with exactly the server's data.
 """
@@ -101,15 +106,16 @@ class ChangeFeedView(GenericAPIView):
         summary="Follow every change (the change feed)",
         description=(
             "Every create, update and delete of every record — proposals and their parts (evidence quotes, "
-            "proponent links, status events, relations), actors, venues, sources and topics — in one total "
+            "proponent links, status events, relations, participation, aliases), actors, venues, sources and "
+            "topics (and their aliases) — in one total "
             "order, oldest first. Built on the recorded history: each history row is one change. Deletions "
             'appear as tombstones (`change: "delete"`). A change\'s `seq` is assigned when its transaction '
             "commits, in commit order, so a client that read up to `seq` N never misses a change later numbered "
             "below N.\n\nPaging is by sequence: `?after=<seq>` (default 0), `limit` (default 100, at most 1000); "
             "follow `next`, or poll with `after=<last_seq>`. Filters: `resource_type` (repeatable or "
             "comma-separated) and `proposal` (a slug: the proposal and its parts; a deleted or renamed "
-            "proposal's old slug still works). A malformed `after` or `limit`, an unknown `resource_type` or "
-            "`proposal` is a 400 naming the parameter.\n" + MIRROR_GUIDE
+            "proposal's old slug still works). A malformed `after` or `limit`, an `after` beyond the last `seq` "
+            "handed out, an unknown `resource_type` or `proposal` is a 400 naming the parameter.\n" + MIRROR_GUIDE
         ),
         parameters=[
             OpenApiParameter("after", OpenApiTypes.INT, description="Only changes with a greater `seq` (0-2**63-1)."),
@@ -136,12 +142,19 @@ class ChangeFeedView(GenericAPIView):
         proposal_id = None
         slug = params.get("proposal")
         if slug is not None:
-            proposal_id = proposal_id_for_slug(slug) if len(slug) <= 120 else None
+            # A slug's characters only: a NUL byte reached PostgreSQL as an error.
+            proposal_id = proposal_id_for_slug(slug) if len(slug) <= 120 and slug_re.match(slug) else None
             if proposal_id is None:
                 raise ValidationError({"proposal": [f"No proposal has had the slug {slug[:120]!r}."]})
         rows, more = read_page(
             after=after, limit=limit, kinds=[k for k in KINDS if not kinds or k in kinds], proposal_id=proposal_id
         )
+        if not rows and after:
+            # An empty page: is ``after`` a position this feed has reached?
+            # (Beyond it, a client would wait for ever.) Only then a query.
+            reached = ChangeCounter.objects.filter(pk=1).values_list("value", flat=True).first()
+            if reached is not None and after > reached:
+                raise ValidationError({"after": [f"Beyond the end of the feed: the last seq handed out is {reached}."]})
         base = request.build_absolute_uri("/").rstrip("/")
         results = build_entries(rows, lambda route: route_prefix(route, base))
         last_seq = results[-1]["seq"] if results else after

@@ -7,8 +7,9 @@ Three feeds, all newest first, ``FEED_SIZE`` entries:
 - ``/feeds/proposals/{slug}.atom``: one proposal;
 - ``/feeds/proposals.atom?<filters>``: the proposals a search of the list
   endpoint (``GET /api/v1/proposals/``) matches, with the same ``q`` and
-  filters (its ``ProposalFilterSet``): a malformed filter is the same 400
-  problem JSON;
+  filters (its ``ProposalFilterSet``): a malformed filter, ``ordering``,
+  ``page``, ``page_size`` or ``cursor`` is the same 400 problem JSON (those
+  four do not change the feed);
 - ``/feeds/all.atom``: every proposal.
 
 Each entry links to the proposal's API representation and, for a status
@@ -27,9 +28,16 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django_filters.utils import translate_validation
 from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
 
 from ..api.errors import PROBLEM_CONTENT_TYPE, flatten_errors, problem
-from ..api.filters import ProposalFilterSet, refuse_out_of_range_datetimes, without_empty_values
+from ..api.filters import (
+    ProposalFilterSet,
+    StrictOrderingFilter,
+    refuse_out_of_range_datetimes,
+    without_empty_values,
+)
+from ..api.pagination import ProposalPagination
 from ..models import STATUS_EXPLANATIONS, Evidence, Participation, Proposal, Status, StatusEvent
 
 FEED_SIZE = 50
@@ -197,6 +205,15 @@ class SearchFeed(ProposalNewsFeed):
         if not filterset.is_valid():
             raise translate_validation(filterset.errors)
         refuse_out_of_range_datetimes(filterset.form.cleaned_data)
+        # The list's ordering and paging parameters do not change the feed
+        # (newest first, FEED_SIZE entries), but a malformed one is the same
+        # 400 as on the list, so one URL is valid on both or on neither.
+        from ..api.views import ProposalViewSet
+
+        drf_request = Request(request)
+        view = ProposalViewSet(action="list", request=drf_request, format_kwarg=None)
+        StrictOrderingFilter().get_ordering(drf_request, Proposal.objects.none(), view)
+        ProposalPagination().check_parameters(drf_request)
         return filterset.qs.order_by().values("pk")
 
     def title(self, obj):

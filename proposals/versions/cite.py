@@ -112,6 +112,21 @@ def bibtex(items: list[dict]) -> str:
     return bibtexparser.write_string(library)
 
 
+#: Line breaks RIS readers split records on, and other control characters:
+#: each run becomes one space, so a value stays on its tag's line.
+_RIS_BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def _one_line(value):
+    """``value`` (a string, or a list of them) with each run of line breaks
+    and control characters replaced by one space. RIS is one
+    ``TAG  - value`` per line: a newline in a title would otherwise start a
+    forged field or record (``ER  -``, ``TY  -``)."""
+    if isinstance(value, list):
+        return [_one_line(v) for v in value]
+    return _RIS_BREAKS.sub(" ", value) if isinstance(value, str) else value
+
+
 class _RisWriter(rispy.RisWriter):
     def set_header(self, count):
         return ""
@@ -141,5 +156,5 @@ def ris(items: list[dict]) -> str:
             ref["access_date"] = f"{y:04d}/{m:02d}/{d:02d}"
         if "note" in item:
             ref["notes"] = [item["note"]]
-        references.append(ref)
+        references.append({key: _one_line(value) for key, value in ref.items()})
     return rispy.dumps(references, implementation=_RisWriter)

@@ -27,7 +27,7 @@ from rest_framework.response import Response
 from .. import services
 from ..api.mixins import if_none_match_hits, may_change
 from ..api.pagination import PageNumberPagination
-from ..api.serializers import ProposalSerializer, proposal_url
+from ..api.serializers import ProposalSerializer, version_url
 from ..changes.feed import AUTHOR_ROLES
 from ..models import Proposal
 from . import cite
@@ -38,18 +38,44 @@ MAX_VERSION = 2**31 - 1  # the column is a 32-bit integer
 
 
 def proposal_id_for(request, slug: str) -> int:
-    """The proposal ``slug`` names: the live one, else (for editors, as the
-    history endpoint does) a deleted one, or one that had the slug before
-    a rename, so old permalinks keep working. 404 otherwise."""
+    """The proposal ``slug`` names now: the live one, else (for editors, as
+    the history endpoint does) the last deleted one that had it, or the one
+    that last had it before a rename. 404 otherwise. A convenience: slugs
+    can be renamed and reused, so permanent addresses use the id
+    (:func:`checked_proposal_id`)."""
     pk = Proposal._base_manager.filter(slug=slug).values_list("pk", flat=True).first()
     if pk is not None:
         return pk
     pk = proposal_history().filter(slug=slug).order_by("-change_seq").values_list("id", flat=True).first()
     if pk is None:
         raise NotFound()
-    if not Proposal._base_manager.filter(pk=pk).exists() and not may_change(request.user, Proposal):
-        raise NotFound()  # deletions are disclosed to editors only, as in …/history/
-    return pk
+    return checked_proposal_id(request, pk)
+
+
+def checked_proposal_id(request, pk: int) -> int:
+    """``pk`` if that proposal exists, or existed and the user may see
+    deletions (editors, as in ``…/history/``); else 404."""
+    if Proposal._base_manager.filter(pk=pk).exists():
+        return pk
+    if may_change(request.user, Proposal) and proposal_history().filter(id=pk).exists():
+        return pk
+    raise NotFound()
+
+
+def proposal_id_at(request, slug: str, moment: dt.datetime) -> int:
+    """The proposal that had ``slug`` at ``moment`` (slugs can be renamed and
+    reused, so not necessarily the one that has it now); 404 if none did."""
+    history = proposal_history()
+    for pk in history.filter(slug=slug, history_date__lte=moment).values_list("id", flat=True).distinct():
+        last = (
+            history.filter(id=pk, history_date__lte=moment)
+            .order_by("-change_seq")
+            .only("slug", "history_type", "change_seq")
+            .first()
+        )
+        if last.slug == slug and last.history_type != "-":
+            return checked_proposal_id(request, pk)
+    raise NotFound("No proposal had this slug at that time.")
 
 
 def version_row(proposal_id: int, number: int):
@@ -67,15 +93,16 @@ def render_version(request, row, *, cacheable: bool) -> Response:
     headers = {"ETag": tag}
     if cacheable:
         headers["Cache-Control"] = IMMUTABLE
-    headers["Content-Location"] = permalink(request, row.slug, row.version)
+    headers["Content-Location"] = permalink(request, row.id, row.version)
     if if_none_match_hits(request.headers.get("If-None-Match", ""), tag):
         return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
     proposal = rebuild(row)
     return Response(ProposalSerializer(proposal, context={"request": request}).data, headers=headers)
 
 
-def permalink(request, slug: str, version: int) -> str:
-    return f"{proposal_url({'request': request}, slug)}versions/{version}/"
+def permalink(request, proposal_id: int, version: int) -> str:
+    """A version's permanent address (by the record's id, never its slug)."""
+    return version_url({"request": request}, proposal_id, version)
 
 
 def parse_as_of(value: str) -> dt.datetime:
@@ -105,7 +132,7 @@ def as_of_response(request, slug: str) -> Response:
     """``GET /proposals/{slug}/?as_of=``: the version that was current at
     that time (404 if the proposal did not exist then)."""
     moment = parse_as_of(request.query_params["as_of"])
-    proposal_id = proposal_id_for(request, slug)
+    proposal_id = proposal_id_at(request, slug, moment)
     last = (
         proposal_history()
         .filter(id=proposal_id, history_date__lte=moment)
@@ -153,9 +180,10 @@ class VersionListView(ListAPIView):
         description=(
             "Every version of the proposal that was served, oldest first, paginated (`page`, `page_size`). "
             "Each has its number (the `version` and ETag the record had then), the time it became current, the "
-            "author's role, the reason for the change and its permanent `url` (`versions/{n}/`). A renamed "
-            "proposal's old slug still works. A deleted proposal's versions are shown to editors only (404 for "
-            "others), as its history is."
+            "author's role, the reason for the change, its permanent `url` (`/proposals/versions/{id}/{n}/`, by "
+            "the record's id so it survives renames) and its citation. The slug names the proposal that has it "
+            "now; a renamed proposal's old slug still works until another record takes it. A deleted "
+            "proposal's versions are shown to editors only (404 for others), as its history is."
         ),
     )
     def get(self, request, proposal_slug):
@@ -172,8 +200,8 @@ class VersionListView(ListAPIView):
                 "type": "created" if row.history_type == "+" else "changed",
                 "role": services.user_role(row.history_user),
                 "reason": row.history_change_reason or None,
-                "url": permalink(request, row.slug, row.version),
-                "cite": f"{proposal_url({'request': request}, row.slug)}cite/?version={row.version}",
+                "url": permalink(request, row.id, row.version),
+                "cite": f"{permalink(request, row.id, row.version)}cite/",
             }
             for row in page
         ]
@@ -207,7 +235,36 @@ class VersionDetailView(GenericAPIView):
         ),
     )
     def get(self, request, proposal_slug, number):
-        return render_version(request, version_row(proposal_id_for(request, proposal_slug), number), cacheable=True)
+        # The slug may be reused by another record later: not immutable here.
+        return render_version(request, version_row(proposal_id_for(request, proposal_slug), number), cacheable=False)
+
+
+class VersionPermalinkView(VersionDetailView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("proposal_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The proposal's id."),
+            OpenApiParameter(
+                "number",
+                OpenApiTypes.INT,
+                OpenApiParameter.PATH,
+                description="The version number, from 1 (a proposal's `version` and the ETag it had then).",
+            ),
+        ],
+        operation_id="proposals_versions_permalink",
+        summary="A version's permanent address",
+        description=(
+            "The proposal with this `id` exactly as `GET /proposals/{slug}/` served it while version `n` was "
+            "current, parts included (quotes, proponents, status events, relations, topics, parties) and the "
+            "names it showed then, rebuilt from the recorded history. This is the `permalink` every "
+            "representation carries: it uses the record's id, which never changes, so a rename, or another "
+            "record taking the old slug, does not move it. Versions never change: the answer has the strong "
+            "`ETag` the record had then (`If-None-Match` gets 304) and `Cache-Control: max-age=31536000, "
+            "immutable`. 404 for `n` = 0, a version the proposal never had, or an unknown id (a deleted "
+            "proposal's versions are shown to editors only)."
+        ),
+    )
+    def get(self, request, proposal_id, number):
+        return render_version(request, version_row(checked_proposal_id(request, proposal_id), number), cacheable=True)
 
 
 class _JSONOnly(DefaultContentNegotiation):
@@ -222,6 +279,36 @@ FORMATS = {
     "bibtex": ("application/x-bibtex; charset=utf-8", cite.bibtex, "bib"),
     "ris": ("application/x-research-info-systems; charset=utf-8", cite.ris, "ris"),
 }
+
+
+CITE_RESPONSES = {
+    (200, "application/vnd.citationstyles.csl+json"): OpenApiResponse(
+        {"type": "array", "items": {"type": "object"}}, description="CSL-JSON: a list of CSL items"
+    ),
+    (200, "application/x-bibtex"): OpenApiResponse(OpenApiTypes.STR, description="BibTeX"),
+    (200, "application/x-research-info-systems"): OpenApiResponse(OpenApiTypes.STR, description="RIS"),
+}
+FORMAT_PARAMETER = OpenApiParameter("format", OpenApiTypes.STR, enum=list(FORMATS), description="Citation format.")
+
+
+def citation_format(request) -> str:
+    name = request.query_params.get("format") or "csl-json"
+    if name not in FORMATS:
+        raise ValidationError({"format": [f"Use one of: {', '.join(FORMATS)}."]})
+    return name
+
+
+def citation(request, name: str, row) -> HttpResponse:
+    """The citation of version ``row`` in format ``name``: the record (at
+    its permanent, id-based address), then each source of its quotes."""
+    proposal = rebuild(row)
+    sources = {quote.source_id: quote.source for quote in proposal._prefetched_objects_cache["evidence"]}
+    items = [cite.record_item(proposal, permalink(request, row.id, row.version), row.history_date, timezone.now())]
+    items += [cite.source_item(source) for source in sorted(sources.values(), key=lambda s: s.slug)]
+    media_type, write, extension = FORMATS[name]
+    response = HttpResponse(write(items), content_type=media_type)
+    response["Content-Disposition"] = f'inline; filename="{row.slug}-v{row.version}.{extension}"'
+    return response
 
 
 class CiteView(GenericAPIView):
@@ -239,24 +326,17 @@ class CiteView(GenericAPIView):
             "from: first the record (a dataset by the tracker, at the version's permanent address, dated when "
             "the version became current), then each source. `format`: `csl-json` (default; the Citation Style "
             "Language's JSON, for Zotero, Pandoc, citeproc), `bibtex` or `ris`. An unknown `format` or a "
-            "malformed `version` is a 400; a version the proposal never had is a 404."
+            "malformed `version` is a 400; a version the proposal never had is a 404. The slug names the "
+            "proposal that has it now; `/proposals/versions/{id}/{n}/cite/` cites by the record's id."
         ),
         parameters=[
-            OpenApiParameter("format", OpenApiTypes.STR, enum=list(FORMATS), description="Citation format."),
+            FORMAT_PARAMETER,
             OpenApiParameter("version", OpenApiTypes.INT, description="The version to cite (default: current)."),
         ],
-        responses={
-            (200, "application/vnd.citationstyles.csl+json"): OpenApiResponse(
-                {"type": "array", "items": {"type": "object"}}, description="CSL-JSON: a list of CSL items"
-            ),
-            (200, "application/x-bibtex"): OpenApiResponse(OpenApiTypes.STR, description="BibTeX"),
-            (200, "application/x-research-info-systems"): OpenApiResponse(OpenApiTypes.STR, description="RIS"),
-        },
+        responses=CITE_RESPONSES,
     )
     def get(self, request, proposal_slug):
-        name = request.query_params.get("format") or "csl-json"
-        if name not in FORMATS:
-            raise ValidationError({"format": [f"Use one of: {', '.join(FORMATS)}."]})
+        name = citation_format(request)
         proposal_id = proposal_id_for(request, proposal_slug)
         raw = request.query_params.get("version")
         if raw is None or raw == "":
@@ -267,13 +347,25 @@ class CiteView(GenericAPIView):
             row = version_row(proposal_id, int(raw))
         else:
             raise ValidationError({"version": ["Give a version number (a whole number from 1)."]})
-        proposal = rebuild(row)
-        sources = {quote.source_id: quote.source for quote in proposal._prefetched_objects_cache["evidence"]}
-        items = [
-            cite.record_item(proposal, permalink(request, row.slug, row.version), row.history_date, timezone.now())
-        ]
-        items += [cite.source_item(source) for source in sorted(sources.values(), key=lambda s: s.slug)]
-        media_type, write, extension = FORMATS[name]
-        response = HttpResponse(write(items), content_type=media_type)
-        response["Content-Disposition"] = f'inline; filename="{row.slug}-v{row.version}.{extension}"'
-        return response
+        return citation(request, name, row)
+
+
+class VersionCiteView(CiteView):
+    @extend_schema(
+        operation_id="proposals_versions_cite",
+        summary="Cite one version of a proposal, by id",
+        description=(
+            "The citation of version `n` of the proposal with this `id` (the permanent address the versions "
+            "list gives), with the sources its quotes come from. `format`: `csl-json` (default), `bibtex` or "
+            "`ris`; an unknown one is a 400. 404 for an unknown id or a version it never had."
+        ),
+        parameters=[
+            OpenApiParameter("proposal_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The proposal's id."),
+            OpenApiParameter("number", OpenApiTypes.INT, OpenApiParameter.PATH, description="The version number."),
+            FORMAT_PARAMETER,
+        ],
+        responses=CITE_RESPONSES,
+    )
+    def get(self, request, proposal_id, number):
+        name = citation_format(request)
+        return citation(request, name, version_row(checked_proposal_id(request, proposal_id), number))

@@ -1,6 +1,6 @@
 """Admin pages for webhook subscriptions and their delivery log."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from .models import Delivery, Subscription
 
@@ -8,14 +8,23 @@ from .models import Delivery, Subscription
 @admin.register(Subscription)
 class SubscriptionAdmin(admin.ModelAdmin):
     """Staff see every subscription; the form runs the model's checks
-    (SSRF, resource types) through ``full_clean``."""
+    (SSRF, resource types) through ``full_clean``. The signing secret is
+    never displayed on its pages: it is shown once, in the message after
+    the subscription is added (as the API shows it once, at creation)."""
 
     list_display = ["id", "target_url", "owner", "active", "resource_types", "proposal_pk", "dispatched_seq"]
     list_filter = ["active"]
     list_select_related = ["owner"]
     search_fields = ["target_url", "owner__username"]
-    readonly_fields = ["secret", "dispatched_seq", "created_at"]
+    readonly_fields = ["dispatched_seq", "created_at"]
     raw_id_fields = ["owner"]
+
+    def response_add(self, request, obj, post_url_continue=None):
+        messages.warning(
+            request,
+            f"The signing secret of subscription {obj.pk} is {obj.secret}. Copy it now: it is not shown again.",
+        )
+        return super().response_add(request, obj, post_url_continue)
 
 
 @admin.register(Delivery)

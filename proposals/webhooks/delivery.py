@@ -26,6 +26,7 @@ import ipaddress
 import json
 import socket
 import ssl
+import threading
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -33,6 +34,7 @@ from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Q
+from django.http.request import validate_host
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
@@ -55,7 +57,7 @@ def resolve_target(url: str) -> list[str]:
         raise ValidationError({"target_url": "Give an http or https URL with a host."})
     host = parts.hostname
     allow_private = settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS
-    if not allow_private and host.lower().rstrip(".") in {h.lstrip(".").lower() for h in settings.ALLOWED_HOSTS}:
+    if not allow_private and is_own_host(host):
         raise ValidationError({"target_url": "This URL points at the tracker itself."})
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -66,7 +68,7 @@ def resolve_target(url: str) -> list[str]:
     if not allow_private:
         for address in addresses:
             ip = ipaddress.ip_address(address.split("%")[0])
-            if not ip.is_global or ip.is_multicast:
+            if not all(is_public(candidate) for candidate in (ip, *embedded_ipv4(ip))):
                 raise ValidationError(
                     {
                         "target_url": f"The host resolves to {address}, a loopback, private, link-local, multicast "
@@ -74,6 +76,46 @@ def resolve_target(url: str) -> list[str]:
                     }
                 )
     return addresses
+
+
+def is_own_host(host: str) -> bool:
+    """Whether ``host`` is one of this server's names: it matches
+    ``ALLOWED_HOSTS`` the way Django matches a request's host (``.example``
+    covers its subdomains; ``*``, which matches anything, is left out)."""
+    patterns = [pattern for pattern in settings.ALLOWED_HOSTS if pattern != "*"]
+    return validate_host(host.lower().rstrip("."), patterns)
+
+
+def is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    return ip.is_global and not ip.is_multicast
+
+
+#: NAT64 prefixes (RFC 6052 well-known, RFC 8215 local use): a translator
+#: sends ``64:ff9b::a.b.c.d`` to the IPv4 address a.b.c.d.
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")  # RFC 4291 §2.5.5.1 (deprecated ``::a.b.c.d``)
+
+
+def embedded_ipv4(ip) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address embeds and is routed to by
+    translators or tunnels: IPv4-mapped (``::ffff:a.b.c.d``),
+    IPv4-compatible (``::a.b.c.d``), NAT64 (``64:ff9b::a.b.c.d``), 6to4
+    (``2002:aabb:ccdd::``) and Teredo (server and client). Each must be
+    public too (OWASP SSRF Prevention Cheat Sheet: check the address that
+    will actually be reached)."""
+    if ip.version != 6:
+        return []
+    found = []
+    if ip.ipv4_mapped:
+        found.append(ip.ipv4_mapped)
+    if ip.sixtofour:
+        found.append(ip.sixtofour)
+    if ip.teredo:
+        found.extend(ip.teredo)
+    low = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if any(ip in network for network in _NAT64) or (ip in _IPV4_COMPATIBLE and int(ip) > 1):
+        found.append(low)
+    return found
 
 
 class _PinnedHTTPConnection(http.client.HTTPConnection):
@@ -97,8 +139,13 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
 
 def post(url: str, body: bytes, headers: dict) -> int:
     """POST ``body`` to ``url`` at an address that passed the SSRF check;
-    the response's status code. Raises ``ValidationError`` (refused target)
-    or ``OSError``/``http.client.HTTPException`` (network)."""
+    the response's status code. The whole attempt (connect, send, status
+    line, headers and up to 64 KiB of body) must end within
+    ``WEBHOOKS_TIMEOUT_SECONDS`` seconds: a socket timeout alone only bounds
+    each read, so a receiver trickling a byte at a time could hold the worker
+    indefinitely; a watchdog shuts the socket down at the deadline. Raises
+    ``ValidationError`` (refused target), ``TimeoutError`` (deadline) or
+    ``OSError``/``http.client.HTTPException`` (network)."""
     address = resolve_target(url)[0]
     parts = urlsplit(url)
     timeout = settings.WEBHOOKS_TIMEOUT_SECONDS
@@ -111,12 +158,32 @@ def post(url: str, body: bytes, headers: dict) -> int:
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
+    expired = threading.Event()
+
+    def cut_off():
+        expired.set()
+        if connection.sock is not None:
+            try:
+                connection.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    watchdog = threading.Timer(timeout, cut_off)
+    watchdog.daemon = True
+    watchdog.start()
     try:
         connection.request("POST", path, body=body, headers=headers)
         response = connection.getresponse()
         response.read(65536)
+        if expired.is_set():
+            raise TimeoutError(f"No complete answer within {timeout:g} s.")
         return response.status
+    except (OSError, http.client.HTTPException, ValueError):
+        if expired.is_set():
+            raise TimeoutError(f"No complete answer within {timeout:g} s.") from None
+        raise
     finally:
+        watchdog.cancel()
         connection.close()
 
 
@@ -146,16 +213,30 @@ def backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(seconds, 86400))
 
 
+RECEIVE_PERMISSION = "proposals.add_subscription"
+
+
+def may_receive(owner) -> bool:
+    """Whether a subscription's owner may still be sent changes: an active
+    account that still holds the permission to subscribe (the Editors
+    group's ``proposals.add_subscription``; superusers hold all). An active
+    account is an authenticated reader, so ``API_READ_REQUIRES_AUTH`` is
+    respected too. Checked at dispatch and again at every attempt."""
+    return owner.is_active and owner.has_perm(RECEIVE_PERMISSION)
+
+
 def dispatch() -> int:
     """Turn the feed's changes past each active subscription's
     ``dispatched_seq`` into deliveries and queue them; returns how many.
     A subscription is locked while it is dispatched (``skip_locked``: two
-    workers never dispatch one twice)."""
+    workers never dispatch one twice). A subscription whose owner may no
+    longer receive changes (:func:`may_receive`) is skipped and keeps its
+    mark: nothing is sent unless access is given back."""
     made = 0
-    for pk in Subscription.objects.filter(active=True).values_list("pk", flat=True):
+    for pk in Subscription.objects.filter(active=True, owner__is_active=True).values_list("pk", flat=True):
         with transaction.atomic():
             subscription = Subscription.objects.select_for_update(skip_locked=True).filter(pk=pk).first()
-            if subscription is None:
+            if subscription is None or not may_receive(subscription.owner):
                 continue
             kinds = [k for k in KINDS if not subscription.resource_types or k in subscription.resource_types]
             rows, _more = read_page(
@@ -231,6 +312,11 @@ def attempt(delivery_id: int) -> str:
             return delivery.status if delivery else "missing"
         if (delivery.lease_until and delivery.lease_until > now) or delivery.next_attempt_at > now:
             return "not due"
+        if not may_receive(delivery.subscription.owner):
+            delivery.status = DeliveryStatus.FAILED
+            delivery.last_error = "The subscription's owner may no longer receive changes (inactive or not an editor)."
+            delivery.save(update_fields=["status", "last_error"])
+            return delivery.status
         delivery.attempts += 1
         # Long enough for the POST to time out; a worker killed mid-attempt
         # leaves it to expire and the delivery is tried again.

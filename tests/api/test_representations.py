@@ -127,7 +127,7 @@ def test_detail_adds_summary_parties_evidence_events_and_related(api, db, editor
         "feed",
     }
     assert body["feed"].endswith("/feeds/proposals/full.atom")
-    assert body["permalink"] == f"{body['url']}versions/{body['version']}/"
+    assert body["permalink"].endswith(f"/api/v1/proposals/versions/{body['id']}/{body['version']}/")
     assert body["summary"] == "Everything about it."
     assert body["parties"] == [{"id": party.pk, "name": "China", "kind": "state"}]
     assert body["evidence"] == [

@@ -5,6 +5,7 @@ server whatever point they start from."""
 import datetime as dt
 import random
 import threading
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -311,6 +312,9 @@ def test_filters_by_resource_type_and_proposal(api, proposal, source):
         ("limit=1001", "limit"),
         ("resource_type=widget", "resource_type"),
         ("proposal=no-such-proposal", "proposal"),
+        ("proposal=%00", "proposal"),
+        ("proposal=a%00b", "proposal"),
+        ("after=9223372036854775807", "after"),
     ],
 )
 def test_bad_parameters_are_a_400_naming_them(api, query, field):
@@ -373,3 +377,37 @@ def test_history_rows_written_outside_a_batch_are_numbered_too():
     row = Topic.history.get(id=topic.pk)
     assert row.change_seq is not None
     assert row.change_seq > 0
+
+
+@pytest.mark.django_db
+def test_a_proposal_update_caused_by_a_part_names_the_part_in_changed_fields(api, proposal, actor, topic):
+    from proposals.tracking.services import aliases_sync, participation_record
+
+    def last_change(resource_type, start):
+        changes = api.get(f"/api/v1/changes/?after={start}&resource_type={resource_type}").json()["results"]
+        assert changes[-1]["change"] == "update"
+        return changes[-1]["changed_fields"]
+
+    start = last_seq(api)
+    participation_record(proposal=proposal, party=actor, action="supported", occurred_on=dt.date(2020, 1, 1))
+    assert last_change("proposal", start) == ["participation", "updated_at", "version"]
+    start = last_seq(api)
+    aliases_sync(owner=Proposal.objects.get(pk=proposal.pk), aliases=[{"name": "The Treaty", "language": "en"}])
+    assert last_change("proposal", start) == ["aliases", "updated_at", "version"]
+    start = last_seq(api)
+    aliases_sync(owner=Topic.objects.get(pk=topic.pk), aliases=[{"name": "Counter-terrorism"}])
+    assert last_change("topic", start) == ["aliases", "updated_at", "version"]
+    start = last_seq(api)
+    services.record_save(instance=Actor.objects.get(pk=actor.pk), name="Renamed")
+    assert "participation" in last_change("proposal", start)
+
+
+def test_the_mirroring_guide_names_every_kind_of_record_in_the_feed():
+    from proposals.changes.views import MIRROR_GUIDE
+
+    guide = " ".join(MIRROR_GUIDE.split())
+    docs = " ".join((Path(__file__).resolve().parents[2] / "docs" / "CHANGES.md").read_text().split())
+    for kind in KINDS:
+        assert f"`{kind}`" in guide or kind in {"proposal", "actor", "venue", "source", "topic"}, kind
+        assert kind in docs or kind in {"proposal", "actor", "venue", "source", "topic"}, kind
+    assert "Participation is not in them" not in docs

@@ -84,3 +84,25 @@ def test_feeds_cost_a_fixed_number_of_queries(client, proposal, size, django_ass
         client.get("/feeds/proposals/anti-extremism-treaty.atom")
     with django_assert_num_queries(3):
         client.get("/feeds/all.atom")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("ordering=bogus", "ordering"),
+        ("page_size=x", "page_size"),
+        ("page_size=0", "page_size"),
+        ("cursor=zzz", "cursor"),
+        ("cursor=&ordering=title", "ordering"),
+        ("page=abc", "page"),
+    ],
+)
+def test_the_search_feed_refuses_the_parameters_the_list_refuses(client, api, proposal, query, field):
+    listed = api.get(f"/api/v1/proposals/?{query}")
+    assert listed.status_code == 400
+    response = client.get(f"/feeds/proposals.atom?{query}")
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("application/problem+json")
+    assert field in str(response.json())
+    assert field in str(listed.json())

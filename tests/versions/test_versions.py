@@ -63,9 +63,13 @@ def test_every_version_is_served_exactly_as_get_served_it_when_current(api, hist
         assert response.status_code == 200
         assert response.json() == body, number
         assert response.headers["ETag"] == f'"{body["id"]}-{number}"'
-        assert "immutable" in response.headers["Cache-Control"]
+        # The slug can be reused by another record: only the id address is immutable.
+        assert "Cache-Control" not in response.headers
+        assert response.headers["Content-Location"] == body["permalink"]
         # The permalink each representation carried still serves it.
-        assert api.get(body["permalink"]).json() == body
+        permanent = api.get(body["permalink"])
+        assert permanent.json() == body
+        assert "immutable" in permanent.headers["Cache-Control"]
 
 
 @pytest.mark.django_db
@@ -161,5 +165,53 @@ def test_a_version_costs_the_same_number_of_queries_whatever_its_size(
     # related proposals
     with django_assert_num_queries(14):
         assert api.get(f"/api/v1/proposals/{proposal.slug}/versions/{version}/").status_code == 200
+    with django_assert_num_queries(14):
+        assert api.get(f"/api/v1/proposals/versions/{proposal.pk}/{version}/").status_code == 200
     with django_assert_num_queries(3):
         assert api.get(f"/api/v1/proposals/{proposal.slug}/versions/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_permalink_keeps_serving_its_record_after_the_slug_is_reused(api, venue):
+    services.proposal_create(slug="rv-a", title="Original", summary="x", venue=venue)
+    original = detail(api, "rv-a")
+    assert f"/proposals/versions/{original['id']}/{original['version']}/" in original["permalink"]
+    renamed_at = timezone.now()
+    services.record_save(instance=Proposal.objects.get(slug="rv-a"), slug="rv-a-renamed")
+    services.proposal_create(slug="rv-a", title="Impostor", summary="x", venue=venue)
+    served = api.get(original["permalink"])
+    assert served.json() == original
+    assert "immutable" in served.headers["Cache-Control"]
+    csl = api.get(f"{original['permalink']}cite/").json()
+    assert csl[0]["URL"] == original["permalink"]
+    # The slug routes are a convenience naming the slug's current record.
+    assert api.get("/api/v1/proposals/rv-a/versions/1/").json()["title"] == "Impostor"
+    listed = api.get("/api/v1/proposals/rv-a-renamed/versions/").json()["results"]
+    assert listed[0]["url"] == original["permalink"]
+    # as_of names the record that had the slug then.
+    response = api.get("/api/v1/proposals/rv-a/", {"as_of": renamed_at.isoformat()})
+    assert response.status_code == 200
+    assert response.json() == original
+    assert response.headers["Content-Location"] == original["permalink"]
+    assert api.get("/api/v1/proposals/rv-a-renamed/", {"as_of": renamed_at.isoformat()}).status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_newline_in_a_title_cannot_forge_ris_records(api, venue):
+    title = "Real\nER  - \nTY  - JOUR\nTI  - Forged\u2028AU  - Nobody"
+    proposal = services.proposal_create(slug="rv-ris", title=title, summary="x", venue=venue)
+    response = api.get(f"/api/v1/proposals/{proposal.slug}/cite/", {"format": "ris"})
+    assert response.status_code == 200
+    text = response.content.decode()
+    refs = rispy.loads(text)
+    assert len(refs) == 1
+    assert refs[0]["title"] == "Real ER  -  TY  - JOUR TI  - Forged AU  - Nobody"
+    assert all(line[:2].isalnum() and line[2:6] == "  - " for line in text.splitlines() if line)
+
+
+@pytest.mark.django_db
+def test_as_of_with_csv_is_refused_as_not_supported(api, proposal):
+    moment = timezone.now().isoformat()
+    response = api.get(f"/api/v1/proposals/{proposal.slug}/", {"as_of": moment, "format": "csv"})
+    assert_problem(response, 406)
+    assert "JSON only" in response.json()["detail"]

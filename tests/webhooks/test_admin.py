@@ -48,3 +48,20 @@ def test_the_delivery_log_is_read_only_in_the_admin(staff_client, staff):
     delivery = Delivery.objects.get()
     assert staff_client.get(reverse("admin:proposals_delivery_change", args=[delivery.pk])).status_code == 200
     assert staff_client.get(reverse("admin:proposals_delivery_add")).status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_admin_shows_a_subscriptions_secret_only_once_when_added(staff_client, staff, settings):
+    settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = True
+    response = staff_client.post(
+        reverse("admin:proposals_subscription_add"),
+        {"owner": staff.pk, "target_url": "http://127.0.0.1:9/hook", "resource_types": "[]", "active": "on"},
+        follow=True,
+    )
+    subscription = Subscription.objects.get()
+    assert subscription.secret in response.content.decode()  # the message after adding it
+    for url in (
+        reverse("admin:proposals_subscription_change", args=[subscription.pk]),
+        reverse("admin:proposals_subscription_changelist"),
+    ):
+        assert subscription.secret not in staff_client.get(url).content.decode()

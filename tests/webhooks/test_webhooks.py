@@ -4,6 +4,7 @@ to a real local receiver; retries, restarts, SSRF, owners."""
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -329,3 +330,69 @@ def test_the_subscription_list_and_delivery_log_cost_a_fixed_number_of_queries(
 
 def test_the_worker_settings_default_to_refusing_private_targets():
     assert django_settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS is False
+
+
+def test_a_trickling_receiver_cannot_hold_a_delivery_beyond_the_timeout(settings):
+    """``WEBHOOKS_TIMEOUT_SECONDS`` bounds the whole attempt, not each read:
+    a receiver sending one byte every half second is cut off."""
+    settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = True
+    settings.WEBHOOKS_TIMEOUT_SECONDS = 1
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    port = server.getsockname()[1]
+
+    def drip():
+        conn, _ = server.accept()
+        conn.recv(65536)
+        for byte in b"HTTP/1.1 200 OK\r\nX: aaaaaaaa":
+            try:
+                conn.send(bytes([byte]))
+                time.sleep(0.5)
+            except OSError:
+                return
+        conn.close()
+
+    threading.Thread(target=drip, daemon=True).start()
+    start = time.monotonic()
+    try:
+        with pytest.raises(TimeoutError):
+            webhook_delivery.post(f"http://127.0.0.1:{port}/", b"{}", {"content-type": "application/json"})
+        assert time.monotonic() - start < 2.5
+    finally:
+        server.close()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("lose", ["deactivated", "no longer an editor"])
+def test_no_deliveries_for_an_owner_who_lost_access(editor, topic, allow_loopback, lose):
+    subscription = Subscription.objects.create(owner=editor, target_url="http://127.0.0.1:9/hook")
+    services.record_save(instance=Topic.objects.get(pk=topic.pk), description="first")
+    made = webhook_delivery.dispatch()
+    assert made > 0
+    queued = Delivery.objects.order_by("seq").last()
+    if lose == "deactivated":
+        editor.is_active = False
+        editor.save()
+    else:
+        editor.groups.clear()
+    editor = type(editor).objects.get(pk=editor.pk)  # no cached permissions
+    services.record_save(instance=Topic.objects.get(pk=topic.pk), description="second")
+    assert webhook_delivery.dispatch() == 0
+    assert Delivery.objects.count() == made
+    # A delivery queued before is not sent either.
+    assert webhook_delivery.attempt(queued.pk) == "failed"
+    assert "may no longer receive" in Delivery.objects.get(pk=queued.pk).last_error
+    assert Subscription.objects.get(pk=subscription.pk).dispatched_seq == queued.seq
+
+
+def test_make_run_points_webhook_links_at_its_own_address():
+    """``make run PORT=8190``: the worker's payload URLs use that port."""
+    try:
+        out = subprocess.run(
+            ["make", "-n", "run", "HOST=127.0.0.1", "PORT=8190"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout
+    except FileNotFoundError:
+        pytest.skip("make is not installed")
+    worker = next(line for line in out.splitlines() if "webhooks_worker" in line or "PUBLIC_BASE_URL=" in line)
+    assert 'PUBLIC_BASE_URL="${PUBLIC_BASE_URL:-http://127.0.0.1:8190}"' in worker
