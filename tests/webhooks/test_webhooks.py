@@ -26,7 +26,6 @@ from proposals.webhooks.models import Delivery, Subscription
 from tests.api.helpers import assert_problem
 
 ROOT = Path(__file__).resolve().parents[2]
-PORTS = iter(range(8161, 8170))
 needs_shared_db = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="the worker process needs a database it can share (SQLite tests: memory)"
 )
@@ -60,7 +59,9 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", next(PORTS)), Handler)
+        # Port 0: the system picks a free one (a fixed range clashed with
+        # other runs on the same machine: "Address already in use").
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
