@@ -161,6 +161,9 @@ def source_reader_view(model_admin, request, object_id):
         "text_html": render_text(text, marks),
         "text_length": len(text),
         "marks": listed,
+        # The help line counts quotes and pending suggestions apart.
+        "quote_count": sum(1 for mark in listed if mark["kind"] == "quote"),
+        "suggestion_count": sum(1 for mark in listed if mark["kind"] == "suggestion"),
         "form": form,
         "can_attach": can_attach,
         "media": model_admin.media + form.media,

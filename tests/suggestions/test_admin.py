@@ -69,6 +69,10 @@ def test_the_reader_highlights_pending_suggestions_with_accept_and_reject(staff_
     # Highlighted in the text, in the suggestion style, with an anchor.
     assert f'id="s{ratified.pk}"' in page
     assert "kind-suggestion" in page
+    # The help line counts quotes and suggestions apart (it called every
+    # mark a quote).
+    assert "0 quotes point into this text." in page
+    assert f"{len(created)} suggestion" in page
     accept = reverse("admin:proposals_suggestion_accept", args=[ratified.pk]) + "?back=reader"
     assert f'href="{accept}"' in page
     assert reverse("admin:proposals_suggestion_reject", args=[ratified.pk]) + "?back=reader" in page
