@@ -242,8 +242,8 @@ REST_FRAMEWORK = {
     ],
     # Fixed windows on the shared cache, clients identified by tracker.throttling.client_ip.
     "DEFAULT_THROTTLE_CLASSES": [
-        "tracker.throttling.AnonRateThrottle",
-        "tracker.throttling.UserRateThrottle",
+        # The anon and user budgets in one cache round trip.
+        "tracker.throttling.ClientRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": os.environ.get("API_THROTTLE_ANON", "600/minute"),

@@ -14,7 +14,7 @@ import binascii
 import datetime as dt
 from collections import OrderedDict
 
-from django.core.paginator import Paginator
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import connections
 from django.utils.functional import cached_property
 from rest_framework import pagination
@@ -54,17 +54,46 @@ class CappedCountPaginator(Paginator):
         return self.count > COUNT_CAP
 
     def page(self, number):
-        page = super().page(number)
-        window = page.object_list
-        deep = page.start_index() > 1
+        sequence = getattr(self.object_list, "_list_sequence", None)
+        if sequence is None:
+            page = super().page(number)
+            page.object_list = self._window(page.object_list, deep=page.start_index() > 1)
+            return page
+        # The stored list path: rows before the count, because the rows
+        # carry the change sequence the count is cached under
+        # (stored.ListSequence), so page 1 is one query, not two. A number
+        # past the last page still gets EmptyPage, from the count.
+        number = self._positive(number)
+        bottom = (number - 1) * self.per_page
+        rows = self._window(self.object_list[bottom : bottom + self.per_page], deep=bottom > 0)
+        sequence.note(rows)
+        return self._get_page(rows, self.validate_number(number), self)
+
+    def _positive(self, number) -> int:
+        """``validate_number`` without the upper bound (which needs the count)."""
+        try:
+            if isinstance(number, float) and not number.is_integer():
+                raise ValueError
+            number = int(number)
+        except (TypeError, ValueError):
+            raise PageNotAnInteger(self.error_messages["invalid_page"]) from None
+        if number < 1:
+            raise EmptyPage(self.error_messages["min_page"])
+        if number > -(-(COUNT_CAP + 1) // self.per_page):
+            # Past any count this paginator can give: no OFFSET beyond it
+            # reaches the database (a 20-digit page overflowed bigint).
+            raise EmptyPage(self.error_messages["no_results"])
+        return number
+
+    def _window(self, window, *, deep: bool) -> list:
         if deep and hasattr(window, "query") and _wide(window.query):
             # Two steps: find the page's ids, then load just those rows. With a
             # plain OFFSET the per-row JSON subqueries also ran for every
             # skipped row (measured: page 180 took 24x as long as page 1).
             ids = list(window.values_list("pk", flat=True))
             loaded = {row.pk: row for row in self.object_list.filter(pk__in=ids).order_by()}
-            page.object_list = [loaded[pk] for pk in ids]
-        return page
+            return [loaded[pk] for pk in ids]
+        return list(window)
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
@@ -169,6 +198,7 @@ class ProposalPagination(PageNumberPagination):
         self.request = request
         self.page_size_now = self.get_page_size(request)
         position = self._decode(request.query_params[self.cursor_query_param])
+        sequence = getattr(queryset, "_list_sequence", None)  # see CappedCountPaginator.page
         queryset = queryset.order_by("updated_at", "id")
         if position is not None:
             table = queryset.model._meta.db_table
@@ -180,6 +210,8 @@ class ProposalPagination(PageNumberPagination):
             # straight to the position on PostgreSQL (SQLite supports it too).
             queryset = queryset.extra(where=[f'("{table}"."updated_at", "{table}"."id") > (%s, %s)'], params=[when, pk])
         rows = list(queryset[: self.page_size_now + 1])
+        if sequence is not None:
+            sequence.note(rows)
         self.has_next = len(rows) > self.page_size_now
         rows = rows[: self.page_size_now]
         self.last = rows[-1] if rows else None

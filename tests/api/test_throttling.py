@@ -85,6 +85,51 @@ def test_signed_in_users_past_their_limit_get_429_with_retry_after(rates, editor
     assert other.get(f"{API}/proposals/").status_code == 200
 
 
+def test_an_anonymous_client_also_has_the_user_budget_per_address(rates, proposal):
+    """Both budgets count an anonymous request (one throttle class, one
+    cache call): when ``user`` is the smaller, it binds, and ``Retry-After``
+    is the longest window exceeded."""
+    from django.core.cache import cache
+
+    rates(anon="5/minute", user="2/hour")
+    client = APIClient(REMOTE_ADDR="192.0.2.61")
+    for _ in range(2):
+        assert client.get(f"{API}/proposals/").status_code == 200
+    response = client.get(f"{API}/proposals/")
+    assert_problem(response, 429)
+    assert 3500 < int(response["Retry-After"]) <= 3600
+    assert cache.get("throttle:anon:192.0.2.61") == 3
+    assert cache.get("throttle:user:192.0.2.61") == 3
+
+
+def test_an_anonymous_request_is_one_redis_call_for_both_budgets(rates, proposal, monkeypatch):
+    """On Redis, the anon and user windows of a request are counted by one
+    script call (``EVALSHA``), not one per throttle."""
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache
+
+    from tracker import throttling
+
+    if not isinstance(caches["default"], RedisCache):
+        pytest.skip("the shared cache is Redis only in the PostgreSQL run")
+    rates(anon="100/minute", user="100/minute")
+    client = APIClient(REMOTE_ADDR="192.0.2.62")
+    assert client.get(f"{API}/topics/").status_code == 200  # registers the script
+    redis = throttling._redis_client()
+    sent = []
+    real = type(redis).execute_command
+
+    def spy(self, *args, **options):
+        sent.append(args[0])
+        return real(self, *args, **options)
+
+    monkeypatch.setattr(type(redis), "execute_command", spy)
+    assert client.get(f"{API}/topics/").status_code == 200
+    assert sent == ["EVALSHA"]
+    assert caches["default"].get("throttle:anon:192.0.2.62") == 2
+    assert caches["default"].get("throttle:user:192.0.2.62") == 2
+
+
 def test_retry_after_counts_down_to_the_window(rates, proposal):
     rates(anon="1/hour")
     client = APIClient()
