@@ -88,7 +88,7 @@ schema: $(BIN)/.installed-dev
 	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file tests/snapshots/openapi.yaml
 
 ## make bench: throughput benchmark against PostgreSQL at 100k and 1M proposals (see docs/PERFORMANCE.md)
-# BENCH_SIZES=100k for one size; BENCH_REDIS=redis://... for the production cache; BENCH_PORT for a fixed port.
+# BENCH_SIZES=100k for one size; the cache is a local Redis (db 15) when one answers, BENCH_REDIS=redis://... for another, BENCH_REDIS= for the file cache; BENCH_PORT for a fixed port.
 BENCH_SIZES ?= 100k,1M
 bench: export DJANGO_SECRET_KEY ?= insecure-key-for-bench-only
 bench: $(BIN)/.installed-dev

@@ -102,9 +102,10 @@ def parse_args(argv=None):
     )
     p.add_argument(
         "--redis",
-        default=os.environ.get("BENCH_REDIS", ""),
+        default=os.environ.get("BENCH_REDIS", "auto"),
         help="REDIS_URL for the server's cache (throttle counters, cached counts), as in production; "
-        "BENCH_REDIS; empty: the embedded file cache",
+        "BENCH_REDIS; 'auto' (the default): database 15 of a Redis answering on 127.0.0.1:6379, else the "
+        "embedded file cache; empty: the embedded file cache",
     )
     p.add_argument("--recreate", action="store_true", help="drop and recreate the scratch database first")
     p.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (2, one per core)")
@@ -126,9 +127,26 @@ def parse_args(argv=None):
     p.add_argument("--output-dir", default=str(ROOT / "bench" / "results"))
     p.add_argument("--quick", action="store_true", help="smoke run: 2 s per endpoint, 1 round")
     args = p.parse_args(argv)
+    if args.redis == "auto":
+        args.redis = _local_redis()
+        print(f"Cache: {'Redis ' + args.redis if args.redis else 'the embedded file cache (no Redis on 127.0.0.1:6379)'}")
     if args.quick:
         args.duration, args.rounds, args.round_duration, args.warmup = 2.0, 1, 2.0, 5
     return args
+
+
+def _local_redis() -> str:
+    """``redis://127.0.0.1:6379/15`` when a Redis answers PING there (the
+    production cache: throttle counters and counts shared by the workers),
+    else ``""`` (the embedded file cache)."""
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5) as conn:
+            conn.sendall(b"PING\r\n")
+            if conn.recv(16).startswith(b"+PONG"):
+                return "redis://127.0.0.1:6379/15"
+    except OSError:
+        pass
+    return ""
 
 
 # ---------------------------------------------------------------------------
