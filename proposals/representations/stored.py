@@ -248,6 +248,22 @@ def _origin_json(request) -> bytes:
 SEQUENCE_COLUMN = RawSQL(f"({SEQUENCE_SQL})", (), output_field=BigIntegerField())
 
 
+_stored_rows_query = None
+
+
+def _stored_rows():
+    """The page's rows as named tuples (50 model instances cost more than
+    the page's query): ``STORED_ROW`` and ``seq``. Built once per process
+    and cloned per request: building it each time (two annotations, then
+    ``values_list``) cost ~0.1 ms a request."""
+    global _stored_rows_query
+    if _stored_rows_query is None:
+        _stored_rows_query = Proposal.objects.annotate(fresh=FRESH, seq=SEQUENCE_COLUMN).values_list(
+            *STORED_ROW, "seq", named=True
+        )
+    return _stored_rows_query.all()
+
+
 class ListSequence:
     """The change sequence one list response is tagged with, and its
     count cached under.
@@ -281,9 +297,7 @@ def list_response(view, request):
         etag = list_etag(request, sequence.get())  # before the data: see ChangeSequence
         if none_match(request, etag):
             return not_modified(etag)
-    # Tuples, not models: 50 model instances cost more than the page's query.
-    rows = Proposal.objects.annotate(fresh=FRESH, seq=SEQUENCE_COLUMN).values_list(*STORED_ROW, "seq", named=True)
-    queryset = view.filter_queryset(rows)
+    queryset = view.filter_queryset(_stored_rows())
     queryset._list_sequence = sequence
     queryset._count_cache_key = lambda: count_key(request, sequence.get())
     rows = view.paginate_queryset(queryset)

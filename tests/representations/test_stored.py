@@ -258,6 +258,42 @@ def test_a_list_etag_answers_304_until_anything_changes(api, corpus, editor, dja
     assert b"Moved on" in changed.content
 
 
+@pytest.mark.parametrize(
+    "query",
+    ["", "?page_size=2&page=2", "?page=last", "?cursor=", "?status=withdrawn", "?q=nothing-matches-this"],
+    ids=["page-1", "page-2", "last", "cursor", "empty-filter", "empty-search"],
+)
+def test_every_list_page_is_tagged_with_the_sequence_its_rows_were_read_at(api, corpus, editor, query):
+    """The page's rows carry the change sequence (one query for both), or,
+    for ``page=last`` and an empty page, it is read on its own: either way
+    the tag is the sequence now, moves with a write, and answers 304."""
+    expected = stored.list_etag(_request(f"{URL}{query}"), sequence())
+    response = api.get(f"{URL}{query}")
+    assert response.status_code == 200
+    assert response["ETag"] == expected
+    assert api.get(f"{URL}{query}", HTTP_IF_NONE_MATCH=expected).status_code == 304
+    services.record_save(instance=Actor.objects.get(pk=corpus["org"].pk), name="Renamed", user=editor)
+    moved = api.get(f"{URL}{query}")
+    assert moved["ETag"] == stored.list_etag(_request(f"{URL}{query}"), sequence()) != expected
+
+
+def _request(path):
+    from django.test import RequestFactory
+
+    return RequestFactory().get(path, HTTP_HOST="testserver")
+
+
+def test_a_page_past_any_capped_count_is_404_without_a_query(api, corpus, django_assert_num_queries):
+    """Page numbers reach the first COUNT_CAP matches: a larger one is
+    refused before its OFFSET reaches the database (a 20-digit page number
+    overflowed PostgreSQL's bigint: a 500)."""
+    with django_assert_num_queries(0):
+        response = api.get(f"{URL}?page=99999999999999999999")
+    assert response.status_code == 404
+    with django_assert_num_queries(0):
+        assert api.get(f"{URL}?page=202").status_code == 404  # ceil(10,001 / 50) = 201 pages at most
+
+
 def test_a_poll_is_answered_before_drf_runs(api, corpus, monkeypatch):
     tag = api.get(URL)["ETag"]
 
