@@ -53,8 +53,9 @@ def forward(apps, schema_editor):
             cursor.execute("CREATE EXTENSION IF NOT EXISTS rum")
         except DatabaseError as exc:  # InsufficientPrivilege: not a superuser
             cursor.execute("ROLLBACK TO SAVEPOINT proposals_rum")
+            reason = str(exc).strip().splitlines()[0]  # not its HINT line
             _say(
-                f"rum extension not created ({type(exc).__name__}: {str(exc).strip()}): search ranks with "
+                f"rum extension not created ({type(exc.__cause__ or exc).__name__}: {reason}): search ranks with "
                 "ts_rank (create it as a superuser, then re-run this migration for the faster index)"
             )
             return
