@@ -416,7 +416,7 @@ def search(queryset, text: str):
         from django.contrib.postgres.search import SearchQuery, SearchRank
 
         query = SearchQuery(text, search_type="websearch", config="english")
-        aliases = alias_matches(text)
+        aliases = alias_matches(text, queryset.db)
         found = search_with_aliases(queryset, Q(search_vector=query), text, aliases)
         rum = rum_index_present(connections[queryset.db])
         if rum and not aliases.ids and not aliases.exact:

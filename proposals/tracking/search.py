@@ -22,7 +22,7 @@ import re
 from typing import NamedTuple
 
 from django.contrib.postgres.search import SearchQuery, SearchVector
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import Exists, F, FloatField, Func, OuterRef, Q, QuerySet, Value
 from django.db.models.sql.datastructures import BaseTable
 
@@ -93,11 +93,36 @@ def _alias_rows(text: str) -> QuerySet | None:
     )
 
 
-def alias_matches(text: str) -> AliasMatches:
+#: Stands for the query text in the alias statement compiled once per
+#: process (``_alias_statement``). A NUL: no query text can contain one
+#: (PostgreSQL refuses it, and so does the ``q`` filter).
+SENTINEL = "\x00alias query\x00"
+_statements: dict[str, tuple[str, list]] = {}
+
+
+def _alias_statement(using: str) -> tuple[str, list]:
+    """PostgreSQL's ``_alias_rows`` statement and its parameters, with
+    ``SENTINEL`` for the text: built and compiled by the ORM once per
+    process. Building and compiling the seven-part ``UNION`` cost ~3 ms
+    of Python per search (profiled at 1M proposals), more than running it."""
+    statement = _statements.get(using)
+    if statement is None:
+        sql, params = _alias_rows(SENTINEL).query.sql_with_params()
+        statement = _statements[using] = (sql, list(params))
+    return statement
+
+
+def alias_matches(text: str, using: str = "default") -> AliasMatches:
     """The proposals ``text`` finds through an alias and whether an alias
     equals it, in one query; no query when the text has no word to look
     for (no ids, and ``exact`` true: not known)."""
-    rows = _alias_rows(text)
+    if connections[using].vendor == "postgresql" and text == text.strip():
+        sql, params = _alias_statement(using)
+        with connections[using].cursor() as cursor:
+            cursor.execute(sql, [text if param == SENTINEL else param for param in params])
+            rows = cursor.fetchall()
+    else:
+        rows = _alias_rows(text)
     if rows is None:
         return AliasMatches([], True)
     ids, exact = set(), False

@@ -206,3 +206,16 @@ def test_the_migration_reverses_and_the_search_follows(api):
     assert rum_index_present(connection)
     assert "<=>" in page_query(api, q="extradition")
     assert slugs(api, q="extradition") == ["title", "once"]
+
+
+def test_the_alias_statement_compiled_once_finds_what_the_orm_finds(relevance, actor):
+    from proposals.tracking.search import _alias_rows, alias_matches
+
+    aliased = ProposalFactory(slug="by-alias", proponents=[{"actor": actor, "role": "proposed", "is_primary": True}])
+    tracking.alias_add(owner=actor, name="extradition hawk", language="en")
+    tracking.alias_add(owner=aliased, name="Extradition", language="en")
+    for text in ["extradition", "Extradition hawk", '"extradition hawk"', "hawk -extradition", "pact or hawk", "the"]:
+        built = {(pk, bool(exact)) for pk, exact in _alias_rows(text)}
+        ids, exact = alias_matches(text)
+        assert (set(ids), exact) == ({pk for pk, e in built if not e}, any(e for _, e in built)), text
+    assert alias_matches("extradition") == ([aliased.pk], True)
