@@ -2,9 +2,9 @@
 
 RUM (the ``rum`` extension, Debian/PGDG package ``postgresql-<major>-rum``)
 stores each word's positions in the index, so ``ORDER BY search_vector <=>
-query LIMIT 50`` is answered from the index: PostgreSQL reads the 50 best
-matches' rows instead of every match's row to rank it with ``ts_rank``
-(proposals/tracking/search.py). Measured at 1,000,000 proposals, see
+query LIMIT 50`` is answered from the index: PostgreSQL reads the rows of
+the best matches only (up to the page's last rank) instead of every match's
+row to rank it with ``ts_rank`` (proposals/tracking/search.py). Measured at 1,000,000 proposals, see
 docs/PERFORMANCE.md.
 
 On PostgreSQL only. ``CREATE EXTENSION`` needs a superuser (or a trusted
@@ -15,15 +15,19 @@ scale. Run ``manage.py migrate proposals 0013`` and then ``migrate`` again
 after installing it (or creating the extension as a superuser) to add the
 index later.
 
-The GIN index (0002) stays: without RUM it is the search's index, and with
-RUM it still serves the capped count and the alias search's ``BitmapOr``
-more cheaply (a smaller index; measured in docs/PERFORMANCE.md).
+With the RUM index, the GIN index (0002) is dropped: the RUM index also
+serves ``@@`` (the capped count's bitmap scan, the alias search's
+``BitmapOr``) at the same cost (measured at 1M: the count's bitmap index
+scan 2.5-4 ms either way for 22,000 matches, 30-32 ms for 149,000), and
+keeping both would double the index work of every write to a proposal's
+text. Without RUM the GIN index stays, the search's only index.
 
-The index is built ``CONCURRENTLY`` (the migration is not atomic), so
+The indexes are built ``CONCURRENTLY`` (the migration is not atomic), so
 writes to proposals go on during the build, and without the app's
-statement timeout (measured at 1,000,000 proposals: docs/PERFORMANCE.md).
-Reversing drops the RUM index and leaves the extension: it may have been
-there before (created by a DBA), and dropping it needs the same privilege.
+statement timeout (13-16 s for the RUM index at 1,000,000 proposals).
+Reversing builds the GIN index again, then drops the RUM index, and leaves
+the extension: it may have been there before (created by a DBA), and
+dropping it needs the same privilege.
 A no-op on SQLite.
 """
 
@@ -33,6 +37,9 @@ from django.db import DatabaseError, migrations, transaction
 
 INDEX = "proposal_search_vector_rum"
 USING = "USING rum (search_vector rum_tsvector_ops)"
+#: Migration 0002's index: the search's index without RUM, dropped with it.
+GIN_INDEX = "proposal_search_vector_gin"
+GIN_USING = "USING gin (search_vector)"
 
 
 def _say(line: str) -> None:
@@ -64,33 +71,53 @@ def forward(apps, schema_editor):
                 "ts_rank (create it as a superuser, then re-run this migration for the faster index)"
             )
             return
-        # Building it over 1,000,000 proposals takes minutes, beyond the app's
+        # Building it over 1,000,000 proposals takes ~15 s, beyond the app's
         # statement timeout (DJANGO_DB_STATEMENT_TIMEOUT_MS); RESET restores it.
         cursor.execute("SET statement_timeout = 0")
         try:
-            if connection.in_atomic_block:
-                cursor.execute(f"CREATE INDEX IF NOT EXISTS {INDEX} ON proposals_proposal {USING}")
-            else:
-                # Concurrently: writes to proposals go on while it builds. A
-                # failed concurrent build leaves an invalid index: start again.
-                cursor.execute("SELECT NOT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%s)", [INDEX])
-                invalid = cursor.fetchone()
-                if invalid and invalid[0]:
-                    cursor.execute(f"DROP INDEX CONCURRENTLY {INDEX}")
-                cursor.execute(f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {INDEX} ON proposals_proposal {USING}")
+            _build(cursor, INDEX, USING, concurrently=not connection.in_atomic_block)
+            # The GIN index now only doubles the RUM one's work on every write:
+            # the planner counts matches through either at the same cost.
+            cursor.execute(f"DROP INDEX {_concurrently(connection)}IF EXISTS {GIN_INDEX}")
         finally:
             cursor.execute("RESET statement_timeout")
 
 
 def backward(apps, schema_editor):
     connection = schema_editor.connection
-    if connection.vendor == "postgresql":
-        concurrently = "" if connection.in_atomic_block else "CONCURRENTLY "
-        schema_editor.execute(f"DROP INDEX {concurrently}IF EXISTS {INDEX}")
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET statement_timeout = 0")
+        try:
+            # The GIN index back first, so search always has an index.
+            _build(cursor, GIN_INDEX, GIN_USING, concurrently=not connection.in_atomic_block)
+            cursor.execute(f"DROP INDEX {_concurrently(connection)}IF EXISTS {INDEX}")
+        finally:
+            cursor.execute("RESET statement_timeout")
+
+
+def _concurrently(connection) -> str:
+    return "" if connection.in_atomic_block else "CONCURRENTLY "
+
+
+def _build(cursor, name: str, using: str, *, concurrently: bool) -> None:
+    """``CREATE INDEX name ON proposals_proposal using`` unless it exists.
+    Concurrently, writes to proposals go on while it builds; a failed
+    concurrent build leaves an invalid index behind, dropped and built
+    again here."""
+    if not concurrently:
+        cursor.execute(f"CREATE INDEX IF NOT EXISTS {name} ON proposals_proposal {using}")
+        return
+    cursor.execute("SELECT NOT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%s)", [name])
+    invalid = cursor.fetchone()
+    if invalid and invalid[0]:
+        cursor.execute(f"DROP INDEX CONCURRENTLY {name}")
+    cursor.execute(f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON proposals_proposal {using}")
 
 
 class Migration(migrations.Migration):
-    # Not in a transaction: the index is built CONCURRENTLY (see forward).
+    # Not in a transaction: the indexes are built CONCURRENTLY (see _build).
     atomic = False
     dependencies = [("proposals", "0013_merge_stored_representations")]
 

@@ -143,7 +143,7 @@ def search_with_aliases(queryset: QuerySet, text_match: Q, text: str, aliases: A
     tables (and the links of the matched actors, venues and topics), and
     joined to the text match as a list of ids: on PostgreSQL
     ``search_vector @@ q OR id IN (…ids)`` is then a ``BitmapOr`` of the
-    GIN index and the primary key. Measured on 100,000 synthetic proposals
+    search index (RUM, or GIN without the extension) and the primary key. Measured on 100,000 synthetic proposals
     (an ad-hoc timing, 2 busy cores): ``q=extradition`` count + first page
     9.6 ms before aliases, 13.2 ms with them (best of 7); joining the two
     as one ``UNION`` subquery instead made PostgreSQL hash-join the whole
@@ -180,8 +180,11 @@ RUM_FLAG = "proposals_rum_index"
 
 class SearchDistance(Func):
     """RUM's ``search_vector <=> query``: the distance of a document to a
-    ``tsquery``, a float, smaller is more relevant (``1 / rank`` with the
-    ranking ``ts_rank`` computes, same weights)."""
+    ``tsquery``, a float, smaller is more relevant. For one word, or words
+    joined by ``or``, it is ``1 / ts_rank`` (same weights: the same order);
+    words that must all appear, phrases and exclusions RUM ranks with its
+    own formula (at 1M: the same title matches first, the order among them
+    can differ from ``ts_rank``'s)."""
 
     arg_joiner = " <=> "
     template = "(%(expressions)s)"
