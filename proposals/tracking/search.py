@@ -258,10 +258,11 @@ class RumRank(Func):
 
 
 def rum_ranked(queryset: QuerySet, text: str) -> QuerySet:
-    """``queryset`` (of proposals, filtered by the text search and nothing
-    that joins another table) annotated with ``rank`` (RUM's distance,
-    ascending is best) and ordered by it, then by id descending, read in
-    the RUM index's order (``RankedProposals``). Needs the RUM index."""
+    """``queryset`` (of proposals, already narrowed to those the text
+    search ``text`` matches) annotated with ``rank`` (RUM's distance, a
+    float, ascending is best) and ordered by it, then by id descending,
+    read in the RUM index's order (``RankedProposals``). Needs the
+    extension (``rum_index_present``); other filters apply on top."""
     query = SearchQuery(text, search_type="websearch", config="english")
     ranked = queryset.annotate(**{RANK: RumRank(SearchDistance(F("search_vector"), query))}).order_by(RANK, "-id")
     base = ranked.query.get_initial_alias()
