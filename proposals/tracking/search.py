@@ -16,6 +16,9 @@ databases:
   ignored here) as a whole word of the alias, case-insensitive, unstemmed.
 
 Matching costs one query (``search_with_aliases``), whatever the page size.
+
+Also here: ranking through a RUM index where the server has one
+(``rum_ranked``, migration 0014; the API's ``search`` decides).
 """
 
 import re
@@ -290,8 +293,6 @@ def rum_index_present(connection) -> bool:
 def forget_rum_index(sender=None, connection=None, using=None, **kwargs) -> None:
     """Signal receiver (``connection_created``, ``post_migrate``): the next
     search on that connection looks for the index again."""
-    from django.db import connections
-
     if connection is None and using is not None:
         connection = connections[using]
     if connection is not None and hasattr(connection, RUM_FLAG):
