@@ -571,7 +571,8 @@ class Proposal(VersionedModel):
     updated_at = models.DateTimeField(auto_now=True)  # indexed with id: see Meta.indexes
     # Full-text search document (title, summary, evidence quotes). On
     # PostgreSQL database triggers keep it current on every write path, bulk
-    # loads included, and a GIN index serves ``?q=``; SQLite leaves it empty
+    # loads included, and a RUM index (GIN without the extension: migration
+    # 0014) serves ``?q=``; SQLite leaves it empty
     # and searches with LIKE instead.
     search_vector = SearchVectorField(null=True, editable=False)
     # The list row as ProposalListSerializer renders it, written by the write

@@ -351,8 +351,11 @@ def test_compose_wires_db_and_web():
     spec = compose()
     db, web = spec["services"]["db"], spec["services"]["web"]
 
-    assert db["image"].split(":")[0] in {"postgres", "docker.io/library/postgres"}
-    assert db["image"].split(":")[1].startswith("15")
+    # PostgreSQL 15 with the rum extension (the search's RUM index, migration 0014).
+    assert db["build"] == "deploy/postgres"
+    postgres_dockerfile = (REPO / "deploy" / "postgres" / "Dockerfile").read_text()
+    assert re.search(r"^FROM (docker\.io/library/)?postgres:15\b", postgres_dockerfile, re.MULTILINE)
+    assert "postgresql-${PG_MAJOR}-rum" in postgres_dockerfile
     assert "POSTGRES_PASSWORD" in db["environment"]
     volume, _, target = db["volumes"][0].partition(":")
     assert volume in spec["volumes"], "the db volume must be a declared named volume"

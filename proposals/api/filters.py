@@ -11,7 +11,7 @@ import re
 import django_filters
 from django import forms
 from django.core.exceptions import FieldDoesNotExist
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import Exists, F, OuterRef, Q
 from django_filters import rest_framework as rest_framework_filters
 from django_filters.utils import translate_validation
@@ -37,7 +37,14 @@ from ..models import (
     Venue,
     VenueKind,
 )
-from ..tracking.search import exact_alias_first, search_with_aliases
+from ..tracking.search import (
+    SearchDistance,
+    alias_matches,
+    exact_alias_first,
+    rum_index_present,
+    rum_ranked,
+    search_with_aliases,
+)
 
 MAX_Q_LENGTH = 200
 
@@ -394,15 +401,35 @@ class ProposalFilterSet(django_filters.FilterSet):
 
 
 def search(queryset, text: str):
-    """Full-text search; ranked by relevance on PostgreSQL."""
+    """Full-text search; ranked by relevance on PostgreSQL.
+
+    Ordered by relevance, then by id descending. PostgreSQL ranks with
+    RUM's ``search_vector <=> query`` where the RUM index exists
+    (``rum_index_present``): for a query no alias matches, the page is read
+    from the index in rank order (``rum_ranked``: an index scan, an
+    incremental sort by id among equal ranks, then the LIMIT), not by
+    ranking every match. Without the index it ranks with ``ts_rank`` over
+    every match, as before. Either way one query reads the aliases first
+    (``alias_matches``); when an alias finds proposals, or equals the whole
+    query, the general path ranks every match (a sort of all of them)."""
     if connection.vendor == "postgresql":
         from django.contrib.postgres.search import SearchQuery, SearchRank
 
         query = SearchQuery(text, search_type="websearch", config="english")
-        ranked = search_with_aliases(queryset, Q(search_vector=query), text).annotate(
-            rank=SearchRank(F("search_vector"), query)
-        )
-        return exact_alias_first(ranked, text, "-rank", "-id")
+        aliases = alias_matches(text, queryset.db)
+        found = search_with_aliases(queryset, Q(search_vector=query), text, aliases)
+        rum = rum_index_present(connections[queryset.db])
+        if rum and not aliases.ids and not aliases.exact:
+            return rum_ranked(found, text)
+        if rum:
+            ranked, order = found.annotate(rank=SearchDistance(F("search_vector"), query)), ("rank", "-id")
+        else:
+            ranked, order = found.annotate(rank=SearchRank(F("search_vector"), query)), ("-rank", "-id")
+        if not aliases.exact:
+            # No proposal has an alias equal to the query: putting those
+            # first would change nothing but cost an EXISTS per match.
+            return ranked.order_by(*order)
+        return exact_alias_first(ranked, text, *order)
     # SQLite fallback: every word must appear as a whole word (case-insensitive,
     # no stemming) in the title, summary or a quote; "-word" excludes; quotes
     # and "or" are dropped. Whole words, as on PostgreSQL: with substrings
