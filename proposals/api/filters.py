@@ -12,7 +12,7 @@ import django_filters
 from django import forms
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, connections
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django_filters import rest_framework as rest_framework_filters
 from django_filters.utils import translate_validation
 from drf_spectacular.drainage import set_override
@@ -98,6 +98,18 @@ def refuse_out_of_range_datetimes(cleaned_data: dict) -> None:
                 errors[name] = ["Out of range: in UTC it must fall within years 1 to 9999."]
     if errors:
         raise ValidationError(errors)
+
+
+def _given(value) -> bool:
+    """Whether a filter's cleaned value selects anything, without running a
+    query. An absent record filter (``proponent``, ``topic``, ``party``,
+    ``source``...) cleans to ``queryset.none()``, and testing that for truth
+    compiled it: ten of them cost ~1 ms on every search and filtered list
+    (measured in-process at 1M). A given one is never empty: the form has
+    checked that each id or slug exists."""
+    if isinstance(value, QuerySet):
+        return not value.query.is_empty()
+    return bool(value)
 
 
 def without_empty_values(params, names):
@@ -210,14 +222,24 @@ class DescribedSchemaMixin:
         set_override(self, "field", schema)
 
 
-class IdsFilter(DescribedSchemaMixin, django_filters.ModelMultipleChoiceFilter):
+class RecordsFilter(DescribedSchemaMixin, django_filters.ModelMultipleChoiceFilter):
+    """Records named by the parameter; absent, it filters nothing without
+    evaluating its empty queryset (see ``_given``)."""
+
+    def filter(self, qs, value):
+        if not _given(value):
+            return qs
+        return super().filter(qs, value)
+
+
+class IdsFilter(RecordsFilter):
     """One or more record ids (repeat the parameter for several)."""
 
     field_class = IdsField
     schema_type = OpenApiTypes.INT
 
 
-class SlugsFilter(DescribedSchemaMixin, django_filters.ModelMultipleChoiceFilter):
+class SlugsFilter(RecordsFilter):
     """One or more record slugs (repeat the parameter for several)."""
 
     def get_filter_predicate(self, v):
@@ -349,7 +371,7 @@ class ProposalFilterSet(django_filters.FilterSet):
         fields = []
 
     def filter_proponent(self, queryset, name, value):
-        if not value:
+        if not _given(value):
             return queryset
         lookups = {"actor__in": value}
         roles = self.form.cleaned_data.get("role")
@@ -359,18 +381,18 @@ class ProposalFilterSet(django_filters.FilterSet):
 
     def filter_role(self, queryset, name, value):
         data = self.form.cleaned_data
-        if not value or data.get("proponent") or data.get("proponent_id"):
+        if not _given(value) or _given(data.get("proponent")) or _given(data.get("proponent_id")):
             return queryset  # applied together with proponent(_id), on the same link
         return queryset.filter(_exists(Proponent, role__in=value))
 
     def filter_topic(self, queryset, name, value):
-        if not value:
+        if not _given(value):
             return queryset
         through = Proposal.topics.through
         return queryset.filter(Exists(through.objects.filter(proposal_id=OuterRef("pk"), topic__in=value)))
 
     def filter_party(self, queryset, name, value):
-        if not value:
+        if not _given(value):
             return queryset
         actions = self.form.cleaned_data.get("party_action")
         if actions:
@@ -384,12 +406,12 @@ class ProposalFilterSet(django_filters.FilterSet):
 
     def filter_party_action(self, queryset, name, value):
         data = self.form.cleaned_data
-        if not value or data.get("party") or data.get("party_id"):
+        if not _given(value) or _given(data.get("party")) or _given(data.get("party_id")):
             return queryset  # applied together with party(_id), on the same row
         return queryset.filter(_exists(Participation, action__in=value))
 
     def filter_source(self, queryset, name, value):
-        if not value:
+        if not _given(value):
             return queryset
         return queryset.filter(_exists(Evidence, source__in=value))
 

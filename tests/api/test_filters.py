@@ -454,3 +454,28 @@ def test_updated_since_sees_a_change_made_after_it(api, editor_api, catalogue):
         format="json",
     )
     assert slug_set(api, f"updated_since={since}") == {"delta"}
+
+
+@pytest.mark.parametrize("query", ["q=ship", "status=proposed", "role=proposed"])
+def test_absent_record_filters_are_not_evaluated(api, catalogue, monkeypatch, query):
+    """An absent ``proponent``/``topic``/``party``/``source`` filter cleans to
+    ``queryset.none()``; testing it for truth compiled it, ten times a
+    filtered request (~1 ms at 1M). No record filter's queryset is tested
+    for truth now."""
+    from django.db.models import QuerySet
+
+    def refuse(self):
+        raise AssertionError("a filter's queryset was evaluated for its truth")
+
+    monkeypatch.setattr(QuerySet, "__bool__", refuse)
+    assert api.get(f"{URL}?{query}").status_code == 200
+
+
+def test_given_tells_an_empty_record_filter_without_a_query(db, django_assert_num_queries):
+    from proposals.api.filters import _given
+    from proposals.models import Actor
+
+    with django_assert_num_queries(0):
+        assert not _given(Actor.objects.none())
+        assert _given(Actor.objects.filter(pk__in=[1]))
+        assert not _given([]) and not _given(None) and _given(["proposed"])
