@@ -145,7 +145,9 @@ def parse_args(argv=None):
     args = p.parse_args(argv)
     if args.redis == "auto":
         args.redis = _local_redis()
-        print(f"Cache: {'Redis ' + args.redis if args.redis else 'the embedded file cache (no Redis on 127.0.0.1:6379)'}")
+        print(
+            f"Cache: {'Redis ' + args.redis if args.redis else 'the embedded file cache (no Redis on 127.0.0.1:6379)'}"
+        )
     if args.quick:
         args.duration, args.rounds, args.round_duration, args.warmup = 2.0, 1, 2.0, 5
     return args
