@@ -8,9 +8,11 @@ class ChangeSequence(models.Model):
     """One row (``id`` 1): ``value`` grows by one in every write batch, inside
     the batch's transaction (so it commits with the data it describes).
 
-    Readers must read it BEFORE the data: a page read after a commit it did
-    not see the number of is then tagged with an older number, which only
-    costs the client a 200 later, never a false 304."""
+    Readers must read it BEFORE the data, or in the same statement (the
+    list's page query carries it as a column: one snapshot): a page read
+    after a commit it did not see the number of is then tagged with an
+    older number, which only costs the client a 200 later, never a false
+    304."""
 
     value = models.BigIntegerField(default=0)
 
