@@ -89,3 +89,27 @@ def test_an_empty_page_is_not_tagged_with_a_sequence_read_after_its_rows(api, si
     if racy["ETag"] == fresh["ETag"]:
         assert racy.content == fresh.content, "one ETag, two different bodies"
     assert api.get(url, HTTP_IF_NONE_MATCH=racy["ETag"]).status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_unrendered_row_deleted_while_its_page_is_built_is_not_a_500(api, six):
+    # A row never rendered (a bulk load: generate_synthetic leaves list_json NULL).
+    victim = six[-1]
+    Proposal.objects.filter(pk=victim.pk).update(list_json=None, list_json_at=None)
+
+    def delete():
+        def run():
+            try:
+                services.proposal_delete(proposal=Proposal.objects.get(pk=victim.pk))
+            finally:
+                connections.close_all()
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        thread.join()
+
+    wrapper, done = _after_first_query_matching(lambda sql: "list_json" in sql, delete)
+    with connection.execute_wrapper(wrapper):
+        response = api.get(URL)
+    assert done
+    assert response.status_code == 200
