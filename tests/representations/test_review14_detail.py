@@ -2,7 +2,7 @@
 change to what the detail shows, and the rebuild command must cover it."""
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from proposals import services
 from proposals.models import Actor, Proposal, Source
@@ -55,7 +55,7 @@ def test_rebuild_representations_check_reports_a_drifted_detail(api, capsys):
     row = Proposal.objects.get(pk=proposal.pk)
     assert row.detail_json is not None
     Proposal.objects.filter(pk=proposal.pk).update(detail_json=row.detail_json.replace('"summary"', '"old"'))
-    with pytest.raises(Exception):  # CommandError: drift found
+    with pytest.raises(CommandError, match="drifted"):
         call_command("rebuild_representations", "--check", "--no-progress")
     call_command("rebuild_representations", "--no-progress")
     assert api.get(f"{URL}{proposal.slug}/").json() == api.get(f"{URL}{proposal.slug}/", **INDENTED).json()
