@@ -95,10 +95,12 @@ EDITABLE_FIELDS: dict[type[models.Model], frozenset[str]] = {
 #: Fields of a record that other records' representations show. Changing
 #: one marks those other records changed (see ``_dependents``).
 EMBEDDED_FIELDS: dict[type[models.Model], frozenset[str]] = {
-    Actor: frozenset({"name", "kind"}),
+    # slug: a participation row's party is {id, slug, name, kind}.
+    Actor: frozenset({"name", "kind", "slug"}),
     Venue: frozenset({"name"}),
     Topic: frozenset({"slug", "name"}),
-    Source: frozenset({"title"}),
+    # text: a quote's start_utf16/end_utf16 are counted in its source's text.
+    Source: frozenset({"title", "text"}),
     Proposal: frozenset({"slug", "title", "status"}),
 }
 

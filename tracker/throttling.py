@@ -239,6 +239,9 @@ class ClientRateThrottle(throttling.BaseThrottle):
     scopes = (AnonRateThrottle, UserRateThrottle)
 
     def allow_request(self, request, view):
+        if EARLY_DECISION in request.META:  # counted already, before DRF (early_throttle)
+            self.wait_seconds = request.META[EARLY_DECISION]
+            return self.wait_seconds is None
         windows = []
         for throttle in (scope() for scope in self.scopes):
             key = throttle.get_cache_key(request, view) if throttle.rate is not None else None
@@ -261,6 +264,23 @@ class ClientRateThrottle(throttling.BaseThrottle):
 
     def wait(self):
         return self.wait_seconds
+
+
+#: ``request.META`` key of a throttle decision taken before DRF: ``None``
+#: when the request is allowed, else the seconds to wait.
+EARLY_DECISION = "tracker.throttle_decision"
+
+
+def early_throttle(request) -> bool:
+    """Apply the API's default budgets (``ClientRateThrottle``) to a Django
+    request answered before DRF runs (a list poll's 304), and leave the
+    decision where DRF's throttle reads it instead of counting again.
+    Returns whether the request is allowed. For anonymous requests only:
+    DRF has not authenticated anything yet."""
+    throttle = ClientRateThrottle()
+    allowed = throttle.allow_request(request, None)
+    request.META[EARLY_DECISION] = None if allowed else throttle.wait()
+    return allowed
 
 
 class ExportRateThrottle(FixedWindowRateThrottle):

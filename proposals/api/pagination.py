@@ -65,9 +65,17 @@ class CappedCountPaginator(Paginator):
         # past the last page still gets EmptyPage, from the count.
         number = self._positive(number)
         bottom = (number - 1) * self.per_page
-        rows = self._window(self.object_list[bottom : bottom + self.per_page], deep=bottom > 0)
+        rows = self._window(self.object_list[bottom : bottom + self.per_page], deep=bottom > 0, sequence=sequence)
         sequence.note(rows)
-        return self._get_page(rows, self.validate_number(number), self)
+        if not rows and sequence.value is None:
+            # No row carried the sequence: read it, then the rows again, so
+            # the tag is never newer than the rows it is sent with.
+            sequence.get()
+            rows = self._window(self.object_list[bottom : bottom + self.per_page], deep=bottom > 0)
+        number = self.validate_number(number)
+        # Not past the capped count, as Paginator.page slices: the last page
+        # ends at the COUNT_CAP + 1-th match, whatever lies beyond.
+        return self._get_page(rows[: max(0, self.count - bottom)], number, self)
 
     def _positive(self, number) -> int:
         """``validate_number`` without the upper bound (which needs the count)."""
@@ -85,12 +93,19 @@ class CappedCountPaginator(Paginator):
             raise EmptyPage(self.error_messages["no_results"])
         return number
 
-    def _window(self, window, *, deep: bool) -> list:
+    def _window(self, window, *, deep: bool, sequence=None) -> list:
         if deep and hasattr(window, "query") and _wide(window.query):
             # Two steps: find the page's ids, then load just those rows. With a
             # plain OFFSET the per-row JSON subqueries also ran for every
             # skipped row (measured: page 180 took 24x as long as page 1).
-            ids = list(window.values_list("pk", flat=True))
+            if sequence is not None:
+                # The sequence comes with the ids, which decide the page: the
+                # rows are read later, so they are as new or newer.
+                pairs = list(window.values_list("pk", "seq"))
+                sequence.note_value(pairs[0][1] if pairs else None)
+                ids = [pk for pk, _seq in pairs]
+            else:
+                ids = list(window.values_list("pk", flat=True))
             loaded = {row.pk: row for row in self.object_list.filter(pk__in=ids).order_by()}
             return [loaded[pk] for pk in ids]
         return list(window)
@@ -212,6 +227,9 @@ class ProposalPagination(PageNumberPagination):
         rows = list(queryset[: self.page_size_now + 1])
         if sequence is not None:
             sequence.note(rows)
+            if not rows and sequence.value is None:
+                sequence.get()  # then the rows again: see CappedCountPaginator.page
+                rows = list(queryset[: self.page_size_now + 1])
         self.has_next = len(rows) > self.page_size_now
         rows = rows[: self.page_size_now]
         self.last = rows[-1] if rows else None

@@ -152,7 +152,7 @@ def _store(rows: list[Proposal], texts: list[str], using: str) -> None:
 _deferred: contextvars.ContextVar[list | None] = contextvars.ContextVar("stored_deferred_bump", default=None)
 
 
-def bump_sequence(step: int = 1) -> None:
+def bump_sequence(step: int = 1, *, using: str = "default") -> None:
     """Move the change sequence by ``step``, in the current transaction.
     Called last in the write batch's flush, so its row lock is held from
     there to the commit: briefly, unless the batch runs inside a longer
@@ -161,8 +161,8 @@ def bump_sequence(step: int = 1) -> None:
     if pending is not None:
         pending.append(step)
         return
-    if not ChangeSequence.objects.filter(pk=1).update(value=F("value") + step):
-        ChangeSequence.objects.get_or_create(pk=1, defaults={"value": step})
+    if not ChangeSequence.objects.using(using).filter(pk=1).update(value=F("value") + step):
+        ChangeSequence.objects.using(using).get_or_create(pk=1, defaults={"value": step})
 
 
 @contextlib.contextmanager
@@ -279,8 +279,13 @@ class ListSequence:
 
     def note(self, rows) -> None:
         """Take the sequence from fetched rows (named tuples with ``seq``)."""
-        if self.value is None and rows:
-            self.value = getattr(rows[0], "seq", None)
+        if rows:
+            self.note_value(getattr(rows[0], "seq", None))
+
+    def note_value(self, value: int | None) -> None:
+        """Take the sequence read with the data that decides the page."""
+        if self.value is None:
+            self.value = value
 
     def get(self) -> int:
         if self.value is None:
@@ -306,7 +311,11 @@ def list_response(view, request):
     if stale:
         again = list(view.get_queryset().filter(pk__in=stale).order_by())
         rendered = dict(zip([p.pk for p in again], render_rows(again, view.get_serializer_context()), strict=True))
-    body_rows = ",".join(rendered.get(row.pk) or row.list_json for row in rows).encode()
+    # A stale row deleted since the page's query is left out (it is gone),
+    # never served from its stale text.
+    stale = set(stale)
+    texts = (rendered.get(row.pk) if row.pk in stale else row.list_json for row in rows)
+    body_rows = ",".join(text for text in texts if text is not None).encode()
     if STORED_ORIGIN_JSON in body_rows:
         body_rows = body_rows.replace(STORED_ORIGIN_JSON, _origin_json(request))
     envelope = JSONRenderer().render(view.paginator.get_paginated_response([]).data)
@@ -328,16 +337,30 @@ def stored_path_applies(request=None) -> bool:
 
 def early_list_not_modified(request):
     """A 304 for ``GET``/``HEAD`` of the proposal list, answered before DRF
-    (no authentication, throttle or negotiation work) when reads are public,
-    the response would be JSON and ``If-None-Match`` names the current list
-    ETag; otherwise ``None`` and the request proceeds as usual."""
+    (no negotiation or DRF request) when reads are public, the request
+    carries no credentials, asks for JSON and ``If-None-Match`` names the
+    current list ETag; otherwise ``None`` and the request proceeds as usual.
+
+    A poll counts against the client's budget like any request: the
+    throttle runs first (one Redis call), and its decision is handed on to
+    DRF's (``tracker.throttling.EARLY_DECISION``), so a request is counted
+    once whichever path answers it and a client over its budget gets 429,
+    not 304s (each would cost a query). A request with a token or a session
+    cookie goes to DRF, which authenticates it: a bad token is a 401 with
+    or without a tag."""
     if request.method not in ("GET", "HEAD") or not request.META.get("HTTP_IF_NONE_MATCH"):
         return None
     if settings.API_READ_REQUIRES_AUTH or request.GET.get("format", "json") != "json":
         return None
+    if request.META.get("HTTP_AUTHORIZATION") or settings.SESSION_COOKIE_NAME in request.COOKIES:
+        return None
     accept = request.META.get("HTTP_ACCEPT", "*/*")
     if accept not in ("*/*", "application/json"):
         return None
+    from tracker.throttling import early_throttle
+
+    if not early_throttle(request):
+        return None  # DRF answers 429, from the same decision
     etag = list_etag(request, current_sequence())
     return not_modified(etag) if none_match(request, etag) else None
 
@@ -363,14 +386,42 @@ def cached_count(queryset, compute, cap: int):
     value = _counts.get(local)
     if value is not None:
         return value
-    value = cache.get(key)
+    value = _shared_get(key)
     if value is None:
         value = compute()
-        cache.set(key, value, 300)
+        _shared_set(key, value)
     if len(_counts) >= COUNTS_KEPT:
         _counts.clear()
     _counts[local] = value
     return value
+
+
+def _shared_get(key: str):
+    """The shared cache's value, or ``None`` while it cannot be reached: a
+    count is worth a query, not an outage (throttles fail open the same
+    way, and share their back-off: ``tracker.throttling.cache_available``)."""
+    from tracker import throttling
+
+    if not throttling.cache_available():
+        return None
+    try:
+        value = cache.get(key)
+    except Exception:  # the backend's own errors (redis.ConnectionError, TimeoutError...) have no common base
+        throttling.cache_failed()
+        return None
+    throttling.cache_answered()
+    return value
+
+
+def _shared_set(key: str, value) -> None:
+    from tracker import throttling
+
+    if not throttling.cache_available():
+        return
+    try:
+        cache.set(key, value, 300)
+    except Exception:  # as in _shared_get
+        throttling.cache_failed()
 
 
 #: Columns the stored detail reads.
@@ -431,9 +482,16 @@ class StoredRepresentationMixin:
         return obj
 
 
+def render_detail(proposal: Proposal) -> str:
+    """A proposal's stored detail text: ``ProposalSerializer``'s output
+    rendered by ``JSONRenderer``, with ``STORED_ORIGIN`` in its absolute
+    URLs. ``proposal`` must come from ``Proposal.objects.with_related()``."""
+    from ..api.serializers import ProposalSerializer
+
+    return JSONRenderer().render(ProposalSerializer(proposal, context=_stored_context()).data).decode()
+
+
 def _store_detail(view, instance) -> None:
-    serializer = view.get_serializer_class()(instance, context=_stored_context())
-    text = JSONRenderer().render(serializer.data).decode()
     Proposal.objects.filter(pk=instance.pk, updated_at=instance.updated_at).update(
-        detail_json=text, detail_json_at=instance.updated_at
+        detail_json=render_detail(instance), detail_json_at=instance.updated_at
     )

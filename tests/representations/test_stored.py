@@ -10,9 +10,10 @@ from django.urls import reverse
 
 from proposals import services
 from proposals.importers import load_seeds
-from proposals.models import Actor, ChangeSequence, Proponent, Proposal, Topic, Venue
+from proposals.models import Actor, ChangeSequence, Proponent, Proposal, Source, Topic, Venue
 from proposals.representations import stored
-from tests.factories import ActorFactory, ProposalFactory, TopicFactory, VenueFactory
+from proposals.tracking import services as tracking
+from tests.factories import ActorFactory, EvidenceFactory, ProposalFactory, TopicFactory, VenueFactory
 from tests.test_admin import _change_form_data
 
 URL = "/api/v1/proposals/"
@@ -133,6 +134,28 @@ def _loader(c, user):
     load_seeds()
 
 
+def _prepare_participation(c, user):
+    tracking.participation_record(proposal=c["proposals"][0], party=c["org"], action="signed", user=user)
+
+
+def _services_actor_slug(c, user):
+    # A participation row shows its party's slug.
+    services.record_save(instance=Actor.objects.get(pk=c["org"].pk), slug="renamed-org-slug", user=user)
+
+
+def _prepare_quote(c, user):
+    evidence = EvidenceFactory(proposal=c["proposals"][1])
+    if evidence.start == 0:
+        pytest.skip("the factory's quote starts the text")
+    c["quoted_source"] = evidence.source
+
+
+def _services_source_text(c, user):
+    # A quote's start_utf16/end_utf16 count its source's text.
+    source = Source.objects.get(pk=c["quoted_source"].pk)
+    services.record_save(instance=source, text="\U0001f600" + source.text[1:], user=user)
+
+
 SWEEP = {
     "services: actor renamed (fan-out)": _services_rename_actor,
     "services: venue renamed (fan-out)": _services_rename_venue,
@@ -143,16 +166,50 @@ SWEEP = {
     "services: proposal_update with links": _services_update_links,
     "api: patch, create, event, actor rename": _api_writes,
     "loader: seed corpus": _loader,
+    "services: actor slug changed (participation)": _services_actor_slug,
+    "services: source text edited (utf16 offsets)": _services_source_text,
+}
+#: What a path needs in place before the change it makes.
+PREPARE = {
+    "services: actor slug changed (participation)": _prepare_participation,
+    "services: source text edited (utf16 offsets)": _prepare_quote,
 }
 
 
 @pytest.mark.parametrize("path", SWEEP, ids=list(SWEEP))
 def test_every_write_path_leaves_the_stored_rows_equal_to_the_serializer(corpus, editor, path):
+    PREPARE.get(path, lambda c, u: None)(corpus, editor)
     assert_stored_rows_current()
     before = sequence()
     SWEEP[path](corpus, editor)
     assert_stored_rows_current()
     assert sequence() > before
+
+
+def store_every_detail():
+    for proposal in Proposal.objects.with_related():
+        Proposal.objects.filter(pk=proposal.pk).update(
+            detail_json=stored.render_detail(proposal), detail_json_at=proposal.updated_at
+        )
+
+
+def assert_stored_details_current():
+    """Every stored detail still stamped current is what the serializer
+    renders now: a write that changed what a detail shows moved its
+    ``updated_at`` (and its ETag's version), so the old text is not served."""
+    stamps = {pk: (text, at) for pk, text, at in Proposal.objects.values_list("pk", "detail_json", "detail_json_at")}
+    for proposal in Proposal.objects.with_related():
+        text, at = stamps[proposal.pk]
+        if text is not None and at == proposal.updated_at:
+            assert text == stored.render_detail(proposal), proposal.slug
+
+
+@pytest.mark.parametrize("path", SWEEP, ids=list(SWEEP))
+def test_every_write_path_leaves_no_stored_detail_stale_under_its_stamp(corpus, editor, path):
+    PREPARE.get(path, lambda c, u: None)(corpus, editor)
+    store_every_detail()
+    SWEEP[path](corpus, editor)
+    assert_stored_details_current()
 
 
 def test_an_admin_save_leaves_the_stored_rows_equal_to_the_serializer(corpus, staff_client):
@@ -307,6 +364,28 @@ def test_a_poll_is_answered_before_drf_runs(api, corpus, monkeypatch):
     assert response.status_code == 304 and response["ETag"] == tag
 
 
+def test_a_poll_with_a_bad_token_is_a_401_as_without_a_tag(api, corpus):
+    tag = api.get(URL)["ETag"]
+    response = api.get(URL, HTTP_IF_NONE_MATCH=tag, HTTP_AUTHORIZATION="Token " + "f" * 64)
+    assert response.status_code == 401
+
+
+def test_a_poll_counts_once_against_the_budget(api, corpus, settings, monkeypatch):
+    """A 304 answered before DRF is throttled there, and DRF reuses that
+    decision when the tag does not match: one count per request."""
+    from rest_framework.throttling import SimpleRateThrottle
+
+    rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "anon": "4/minute"}
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", rates)
+    client = type(api)(REMOTE_ADDR="192.0.2.77")
+    tag = client.get(URL)["ETag"]  # 1
+    assert client.get(URL, HTTP_IF_NONE_MATCH=tag).status_code == 304  # 2
+    assert client.get(URL, HTTP_IF_NONE_MATCH='"L0.stale"').status_code == 200  # 3: early throttle, then DRF
+    assert client.get(URL, HTTP_IF_NONE_MATCH=tag).status_code == 304  # 4
+    assert client.get(URL, HTTP_IF_NONE_MATCH=tag).status_code == 429  # 5: over, and no query spent on it
+
+
 def test_a_list_etag_does_not_skip_authentication_when_reads_need_it(api, corpus, settings):
     tag = api.get(URL)["ETag"]
     settings.API_READ_REQUIRES_AUTH = True
@@ -370,18 +449,19 @@ def test_the_seed_load_moves_the_sequence_once_at_its_end(db, monkeypatch):
     """Each proposal is its own write batch inside the load's transaction;
     bumping per batch would hold the sequence's row lock (blocking every
     other writer) for the whole load."""
-    bumps = []
-    real = ChangeSequence.objects.filter
+    from django.db import connection
 
-    def spy(*args, **kwargs):
-        if kwargs == {"pk": 1}:
-            bumps.append(1)
-        return real(*args, **kwargs)
+    bumps = []
+    table = ChangeSequence._meta.db_table
+
+    def spy(execute, sql, params, many, context):
+        if sql.startswith("UPDATE") and table in sql:
+            bumps.append(sql)
+        return execute(sql, params, many, context)
 
     before = sequence() if ChangeSequence.objects.filter(pk=1).exists() else 0
-    monkeypatch.setattr(ChangeSequence.objects, "filter", spy)
-    load_seeds()
-    monkeypatch.undo()
+    with connection.execute_wrapper(spy):
+        load_seeds()
     assert sequence() > before
     assert len(bumps) == 1
     assert_stored_rows_current()

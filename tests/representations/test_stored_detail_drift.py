@@ -1,4 +1,4 @@
-"""Review of issue 14: the stored detail (and its ETag) must follow every
+"""The stored detail (and its ETag) must follow every
 change to what the detail shows, and the rebuild command must cover it."""
 
 import pytest

@@ -1,4 +1,4 @@
-"""Review of issue 14: a Redis outage must not turn the list into a 500
+"""A Redis outage must not turn the list into a 500
 (throttles fail open; the cached count must too), and the budgets must
 hold for conditional requests."""
 

@@ -1,4 +1,4 @@
-"""Review of issue 14: on a list past the count cap, the stored path's last
+"""On a list past the count cap, the stored path's last
 page is not the serializer path's (it reads a full page beyond the cap)."""
 
 import pytest
