@@ -96,22 +96,32 @@ class FixedWindowRateThrottle(throttling.SimpleRateThrottle):
         if self.rate is None:
             return True
         self.key = self.get_cache_key(request, view)
-        if self.key is None or not cache_available():
+        if self.key is None:
             return True
-        try:
-            count = window_increment(self.key, self.duration)
-            cache_answered()
-            if count <= self.num_requests:
-                return True
-            self.wait_seconds = window_wait(self.key, self.duration)
-        except Exception as exc:  # the cache backend's own errors (redis.ConnectionError...) have no common base
-            if cache_failed():
-                log.warning("throttle cache unavailable (%s); skipping it for %s s", exc, CACHE_RETRY_SECONDS)
-            return True
-        return False
+        self.wait_seconds = over_budget([(self, self.key)])
+        return self.wait_seconds is None
 
     def wait(self):
         return self.wait_seconds
+
+
+def over_budget(windows: list[tuple["FixedWindowRateThrottle", str]]) -> int | None:
+    """Count one request in each ``(throttle, key)`` window (one cache call
+    for all: ``window_increments``). Returns the whole seconds to wait when
+    any window is over its throttle's budget (the longest such wait), else
+    ``None``. Fails open: ``None`` while the cache cannot be reached, with a
+    warning when that starts a skip (``cache_failed``)."""
+    if not windows or not cache_available():
+        return None
+    try:
+        counts = window_increments([(key, throttle.duration) for throttle, key in windows])
+        cache_answered()
+        over = [(t, key) for (t, key), n in zip(windows, counts, strict=True) if n > t.num_requests]
+        return max(window_wait(key, t.duration) for t, key in over) if over else None
+    except Exception as exc:  # the cache backend's own errors (redis.ConnectionError...) have no common base
+        if cache_failed():
+            log.warning("throttle cache unavailable (%s); skipping it for %s s", exc, CACHE_RETRY_SECONDS)
+        return None
 
 
 def window_increment(key: str, seconds: int) -> int:
@@ -247,20 +257,8 @@ class ClientRateThrottle(throttling.BaseThrottle):
             key = throttle.get_cache_key(request, view) if throttle.rate is not None else None
             if key is not None:
                 windows.append((throttle, key))
-        if not windows or not cache_available():
-            return True
-        try:
-            counts = window_increments([(key, throttle.duration) for throttle, key in windows])
-            cache_answered()
-            over = [(t, key) for (t, key), n in zip(windows, counts, strict=True) if n > t.num_requests]
-            if not over:
-                return True
-            self.wait_seconds = max(window_wait(key, t.duration) for t, key in over)
-        except Exception as exc:  # see FixedWindowRateThrottle
-            if cache_failed():
-                log.warning("throttle cache unavailable (%s); skipping it for %s s", exc, CACHE_RETRY_SECONDS)
-            return True
-        return False
+        self.wait_seconds = over_budget(windows)
+        return self.wait_seconds is None
 
     def wait(self):
         return self.wait_seconds
@@ -314,18 +312,10 @@ class AuthFailureThrottle(FixedWindowRateThrottle):
         within the limit: checking first let 16 simultaneous guesses
         through on a count that each saw as still low. A valid token gives
         its count back (``refund``)."""
-        if self.rate is None or not cache_available():
+        if self.rate is None:
             return True
-        key = self.get_cache_key(request, None)
-        try:
-            if window_increment(key, self.duration) <= self.num_requests:
-                return True
-            self.wait_seconds = window_wait(key, self.duration)
-        except Exception as exc:  # see FixedWindowRateThrottle
-            if cache_failed():
-                log.warning("throttle cache unavailable (%s); skipping it for %s s", exc, CACHE_RETRY_SECONDS)
-            return True
-        return False
+        self.wait_seconds = over_budget([(self, self.get_cache_key(request, None))])
+        return self.wait_seconds is None
 
     def refund(self, request) -> None:
         """Give back the count of an attempt whose token was valid, so
