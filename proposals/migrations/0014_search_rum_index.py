@@ -71,16 +71,9 @@ def forward(apps, schema_editor):
                 "ts_rank (create it as a superuser, then re-run this migration for the faster index)"
             )
             return
-        # Building it over 1,000,000 proposals takes ~15 s, beyond the app's
-        # statement timeout (DJANGO_DB_STATEMENT_TIMEOUT_MS); RESET restores it.
-        cursor.execute("SET statement_timeout = 0")
-        try:
-            _build(cursor, INDEX, USING, concurrently=not connection.in_atomic_block)
-            # The GIN index now only doubles the RUM one's work on every write:
-            # the planner counts matches through either at the same cost.
-            cursor.execute(f"DROP INDEX {_concurrently(connection)}IF EXISTS {GIN_INDEX}")
-        finally:
-            cursor.execute("RESET statement_timeout")
+        # The GIN index now only doubles the RUM one's work on every write:
+        # the planner counts matches through either at the same cost.
+        _replace(connection, cursor, build=(INDEX, USING), drop=GIN_INDEX)
 
 
 def backward(apps, schema_editor):
@@ -88,13 +81,21 @@ def backward(apps, schema_editor):
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
-        cursor.execute("SET statement_timeout = 0")
-        try:
-            # The GIN index back first, so search always has an index.
-            _build(cursor, GIN_INDEX, GIN_USING, concurrently=not connection.in_atomic_block)
-            cursor.execute(f"DROP INDEX {_concurrently(connection)}IF EXISTS {INDEX}")
-        finally:
-            cursor.execute("RESET statement_timeout")
+        # The GIN index back first, so search always has an index.
+        _replace(connection, cursor, build=(GIN_INDEX, GIN_USING), drop=INDEX)
+
+
+def _replace(connection, cursor, *, build: tuple[str, str], drop: str) -> None:
+    """Build the index ``build`` (name, ``USING`` clause), then drop the
+    index ``drop``, without the app's statement timeout: building over
+    1,000,000 proposals takes ~15 s, beyond DJANGO_DB_STATEMENT_TIMEOUT_MS
+    (``RESET`` restores it)."""
+    cursor.execute("SET statement_timeout = 0")
+    try:
+        _build(cursor, *build, concurrently=not connection.in_atomic_block)
+        cursor.execute(f"DROP INDEX {_concurrently(connection)}IF EXISTS {drop}")
+    finally:
+        cursor.execute("RESET statement_timeout")
 
 
 def _concurrently(connection) -> str:
