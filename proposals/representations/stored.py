@@ -42,6 +42,8 @@ from django.urls import get_script_prefix
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 
+from tracker import throttling
+
 from ..models import ChangeSequence, Proposal
 
 #: The origin stored rows are rendered with, replaced per request.
@@ -357,9 +359,7 @@ def early_list_not_modified(request):
     accept = request.META.get("HTTP_ACCEPT", "*/*")
     if accept not in ("*/*", "application/json"):
         return None
-    from tracker.throttling import early_throttle
-
-    if not early_throttle(request):
+    if not throttling.early_throttle(request):
         return None  # DRF answers 429, from the same decision
     etag = list_etag(request, current_sequence())
     return not_modified(etag) if none_match(request, etag) else None
@@ -400,8 +400,6 @@ def _shared_get(key: str):
     """The shared cache's value, or ``None`` while it cannot be reached: a
     count is worth a query, not an outage (throttles fail open the same
     way, and share their back-off: ``tracker.throttling.cache_available``)."""
-    from tracker import throttling
-
     if not throttling.cache_available():
         return None
     try:
@@ -414,8 +412,6 @@ def _shared_get(key: str):
 
 
 def _shared_set(key: str, value) -> None:
-    from tracker import throttling
-
     if not throttling.cache_available():
         return
     try:
